@@ -1,0 +1,47 @@
+// The lab cluster's one credential: a bearer token generated into the data
+// dir (mode 0600), and a kubeconfig that both mk8s and the real kubectl read.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+
+export async function ensureToken(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'token');
+  try {
+    const t = (await readFile(file, 'utf8')).trim();
+    if (t) return t;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const token = randomBytes(24).toString('hex');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, token + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+  return token;
+}
+
+export interface KubeconfigOptions {
+  name: string;
+  server: string;
+  token: string;
+  caCert: string;
+  namespace?: string;
+}
+
+export function kubeconfigYaml(opts: KubeconfigOptions): string {
+  const ca = Buffer.from(opts.caCert).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': ca } }],
+    contexts: [{ name: opts.name, context: { cluster: opts.name, user: `${opts.name}-admin`, namespace: opts.namespace ?? 'default' } }],
+    'current-context': opts.name,
+    users: [{ name: `${opts.name}-admin`, user: { token: opts.token } }],
+    preferences: {},
+  });
+}
+
+export async function writeKubeconfig(file: string, opts: KubeconfigOptions): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, kubeconfigYaml(opts), { mode: 0o600 });
+}

@@ -1,0 +1,401 @@
+// The REST surface: Kubernetes' URL layout, verbs, content types, Table
+// output, watch streams, and every error as a Status. Request handling only;
+// the semantics live in registry.ts.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject, WatchEvent } from '../api/types.js';
+import { apiVersionOf, findByPlural, type ResourceType } from '../api/resources.js';
+import { ApiError, errors, statusFailure } from '../api/status.js';
+import { tableFor } from '../api/columns.js';
+import { Registry, resourceKey, watchEventFor, nowTimestamp, type DeleteOptions, type PatchType } from './registry.js';
+import { applyMergePatch } from '../api/patch/merge-patch.js';
+import { applyJsonPatch } from '../api/patch/json-patch.js';
+import { openapiGroupVersionDoc, openapiIndex } from './openapi.js';
+import { coreVersions, group, groupList, resourceList, serverVersion } from './discovery.js';
+
+export interface HttpOptions {
+  token: string;
+  serverAddress: string;
+  /** Request body limit in bytes (Kubernetes: 3 MiB). */
+  bodyLimit?: number;
+  /** Seconds between watch bookmarks for clients that allow them. */
+  bookmarkInterval?: number;
+  logger: Logger;
+  /** Subresources the node agents serve (log, exec, portforward); the kubelet issue plugs in. */
+  https?: { cert: string; key: string };
+  streamHandler?: (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string) => Promise<void>;
+}
+
+interface Target {
+  r: ResourceType;
+  namespace?: string;
+  name?: string;
+  sub?: string;
+  watch: boolean;
+}
+
+/** Map URL segments after `/api/v1` or `/apis/<g>/<v>` to a resource target. */
+export function parseResourcePath(groupName: string, segs: string[]): Target | undefined {
+  let watch = false;
+  if (segs[0] === 'watch') {
+    watch = true;
+    segs = segs.slice(1);
+  }
+  const find = (plural: string) => findByPlural(groupName, plural);
+  // /api/v1/namespaces/NS/status and /finalize are the Namespace's own subresources.
+  const namespaceSub = groupName === '' && segs.length === 3 && ['status', 'finalize'].includes(segs[2]);
+  if (segs[0] === 'namespaces' && segs.length >= 3 && !namespaceSub) {
+    const r = find(segs[2]);
+    if (!r || !r.namespaced || segs.length > 5) return undefined;
+    return { r, namespace: segs[1], name: segs[3], sub: segs[4], watch };
+  }
+  const r = find(segs[0]);
+  if (!r || segs.length > 3) return undefined;
+  if (r.namespaced && segs.length > 1) return undefined;
+  return { r, name: segs[1], sub: segs[2], watch };
+}
+
+function wantsTable(req: FastifyRequest): boolean {
+  const accept = String(req.headers.accept ?? '');
+  return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
+}
+
+function parseBody(req: FastifyRequest): unknown {
+  const raw = req.body;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  const text = typeof raw === 'string' ? raw : String(raw);
+  if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
+    const docs = parseAllDocuments(text);
+    const first = Array.isArray(docs) ? docs[0] : docs;
+    if (!first || first.errors.length) throw errors.badRequest(`error converting YAML to JSON: ${first?.errors[0]?.message ?? 'empty document'}`);
+    return first.toJSON();
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`json: ${(e as Error).message}`);
+  }
+}
+
+const patchTypes: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+};
+
+function sendStatus(reply: FastifyReply, e: ApiError): FastifyReply {
+  return reply.code(e.code).type('application/json').send(e.status);
+}
+
+function query(req: FastifyRequest): Record<string, string> {
+  return (req.query ?? {}) as Record<string, string>;
+}
+
+function deleteOptions(req: FastifyRequest, body: any): DeleteOptions {
+  const q = query(req);
+  const o: DeleteOptions = {};
+  const grace = body?.gracePeriodSeconds ?? (q.gracePeriodSeconds !== undefined ? Number(q.gracePeriodSeconds) : undefined);
+  if (grace !== undefined) o.gracePeriodSeconds = Number(grace);
+  let policy = body?.propagationPolicy ?? q.propagationPolicy;
+  const orphan = body?.orphanDependents ?? (q.orphanDependents !== undefined ? q.orphanDependents === 'true' : undefined);
+  if (!policy && orphan !== undefined) policy = orphan ? 'Orphan' : 'Background';
+  if (policy) {
+    if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
+      throw errors.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    o.propagationPolicy = policy;
+  }
+  if (body?.preconditions) o.preconditions = body.preconditions;
+  if ((body?.dryRun ?? []).includes?.('All') || q.dryRun === 'All') o.dryRun = true;
+  return o;
+}
+
+export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    // Per-request logs stay off (warn and above only); our own events log at info.
+    loggerInstance: opts.logger.child({ component: 'http' }, { level: 'warn' }),
+    bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
+    ...(opts.https ? { https: opts.https } : {}),
+  } as any) as unknown as FastifyInstance;
+  // Bodies are parsed by us, so malformed input becomes a Status, never a crash.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    if (err instanceof ApiError) return sendStatus(reply, err);
+    const e = err as { statusCode?: number; message?: string };
+    if (e.statusCode === 413) return sendStatus(reply, errors.tooLarge());
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendStatus(reply, errors.badRequest(String(e.message)));
+    opts.logger.error({ err }, 'request failed');
+    return sendStatus(reply, errors.internal(String(e.message)));
+  });
+  app.setNotFoundHandler((_req, reply) => sendStatus(reply, errors.pathNotFound()));
+
+  const open = new Set(['/healthz', '/readyz', '/livez']);
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (open.has(path)) return;
+    if (req.headers.authorization !== `Bearer ${opts.token}`) return sendStatus(reply, errors.unauthorized());
+  });
+
+  for (const p of open) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+  app.get('/version', async () => serverVersion);
+  app.get('/api', async () => coreVersions(opts.serverAddress));
+  app.get('/openapi/v3', async () => openapiIndex());
+  app.get('/openapi/v3/*', async (req) => openapiGroupVersionDoc((req.params as any)['*']) ?? Promise.reject(errors.pathNotFound()));
+  app.get('/api/v1', async () => resourceList('', 'v1'));
+  app.get('/apis', async () => groupList());
+  app.get('/apis/:group', async (req) => group((req.params as any).group) ?? Promise.reject(errors.pathNotFound()));
+  app.get('/apis/:group/:version', async (req) => {
+    const p = req.params as any;
+    return resourceList(p.group, p.version) ?? Promise.reject(errors.pathNotFound());
+  });
+
+  const handle = (groupName: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const wildcard = (req.params as any)['*'] as string;
+    const segs = wildcard.split('/').filter(Boolean).map(decodeURIComponent);
+    const t = parseResourcePath(groupName, segs);
+    if (!t) throw errors.pathNotFound();
+    return route(registry, opts, req, reply, t);
+  };
+  app.all('/api/v1/*', handle(''));
+  app.all('/apis/:group/v1/*', async (req, reply) => handle((req.params as any).group)(req, reply));
+  return app;
+}
+
+async function route(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
+  const { r, namespace: ns, name, sub } = t;
+  const q = query(req);
+  const method = req.method;
+  const dryRun = q.dryRun === 'All';
+
+  if (sub) return subresource(registry, opts, req, reply, t);
+
+  if (!name) {
+    if (method === 'GET') {
+      if (t.watch || q.watch === 'true' || q.watch === '1') return serveWatch(registry, opts, req, reply, t);
+      const list = registry.list(r, ns, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, limit: q.limit ? Number(q.limit) : undefined, continue: q.continue });
+      return wantsTable(req) ? { ...tableFor(r.kind, list.items, new Date(), includeObject(q)), metadata: list.metadata } : list;
+    }
+    if (method === 'POST') {
+      if (r.namespaced && !ns) throw errors.methodNotAllowed();
+      const obj = await registry.create(r, ns, parseBody(req), { dryRun });
+      return reply.code(201).send(obj);
+    }
+    if (method === 'DELETE') {
+      const list = await registry.deleteCollection(r, ns, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector }, deleteOptions(req, parseBody(req)));
+      return list;
+    }
+    throw errors.methodNotAllowed();
+  }
+
+  switch (method) {
+    case 'GET': {
+      if (t.watch) return serveWatch(registry, opts, req, reply, { ...t, name: undefined }, name);
+      const obj = registry.get(r, ns, name);
+      return wantsTable(req) ? tableFor(r.kind, [obj], new Date(), includeObject(q)) : obj;
+    }
+    case 'PUT':
+      return registry.update(r, ns, name, parseBody(req), { dryRun });
+    case 'PATCH':
+      return registry.patch(r, ns, name, patchType(req), parseBody(req), { dryRun });
+    case 'DELETE':
+      return registry.delete(r, ns, name, deleteOptions(req, parseBody(req)));
+    default:
+      throw errors.methodNotAllowed();
+  }
+}
+
+function patchType(req: FastifyRequest): PatchType {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  const t = patchTypes[ct];
+  if (!t) throw errors.unsupportedMediaType(ct);
+  return t;
+}
+
+function includeObject(q: Record<string, string>): 'None' | 'Metadata' | 'Object' {
+  return q.includeObject === 'None' || q.includeObject === 'Object' ? q.includeObject : 'Metadata';
+}
+
+async function subresource(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
+  const { r, namespace: ns, name, sub } = t;
+  if (!r.subresources.includes(sub!)) throw errors.pathNotFound();
+  const method = req.method;
+  const dryRun = query(req).dryRun === 'All';
+  switch (sub) {
+    case 'status':
+    case 'finalize':
+      if (method === 'GET') return registry.get(r, ns, name!);
+      if (method === 'PUT') {
+        if (sub === 'finalize') {
+          const body = parseBody(req) as KubeObject;
+          return registry.modify(r, ns, name!, (o) => ({ ...o, spec: { ...o.spec, finalizers: body?.spec?.finalizers ?? [] } }), { dryRun });
+        }
+        return registry.update(r, ns, name!, parseBody(req), { subresource: 'status', dryRun });
+      }
+      if (method === 'PATCH') return registry.patch(r, ns, name!, patchType(req), parseBody(req), { subresource: 'status', dryRun });
+      throw errors.methodNotAllowed();
+    case 'scale':
+      return scale(registry, req, r, ns!, name!);
+    case 'binding':
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      await bind(registry, r, ns!, name!, parseBody(req));
+      return reply.code(201).send({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    case 'eviction':
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      await registry.delete(r, ns, name!, deleteOptions(req, (parseBody(req) as any)?.deleteOptions));
+      return reply.code(201).send({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    default: {
+      // log, exec, attach, portforward, proxy: streams served by the node agent.
+      const pod = registry.get(r, ns, name!);
+      if (r.kind === 'Pod' && !pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+      if (!opts.streamHandler) throw errors.serviceUnavailable(`${sub} is served by the node's kubelet, and no kubelet stream proxy is configured`);
+      await opts.streamHandler(req, reply, pod, sub!);
+      return reply;
+    }
+  }
+}
+
+/** pods/binding: the scheduler's one write, as Kubernetes' assignPod. */
+async function bind(registry: Registry, r: ResourceType, ns: string, name: string, body: any): Promise<void> {
+  const node = body?.target?.name;
+  if (!node || (body.target.kind && body.target.kind !== 'Node')) throw errors.badRequest('binding target must be a Node with a name');
+  await registry.modify(r, ns, name, (pod) => {
+    if (pod.spec.nodeName) throw errors.conflict(r, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (pod.metadata.deletionTimestamp) throw errors.conflict(r, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    pod.spec.nodeName = node;
+    const conditions = (pod.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowTimestamp() });
+    pod.status = { ...(pod.status ?? {}), conditions };
+    return pod;
+  }, { subresource: 'binding' });
+}
+
+/** autoscaling/v1 Scale for deployments, replicasets and replicationcontrollers. */
+async function scale(registry: Registry, req: FastifyRequest, r: ResourceType, ns: string, name: string): Promise<unknown> {
+  const toScale = (o: KubeObject) => ({
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, selector: scaleSelector(o) },
+  });
+  if (req.method === 'GET') return toScale(registry.get(r, ns, name));
+  let body = parseBody(req) as any;
+  if (req.method === 'PATCH') {
+    const current = toScale(registry.get(r, ns, name));
+    body = patchType(req) === 'json' ? applyJsonPatch(current, body) : applyMergePatch(current, body);
+  } else if (req.method !== 'PUT') throw errors.methodNotAllowed();
+  const replicas = body?.spec?.replicas;
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    throw errors.invalid({ ...r, kind: 'Scale' }, name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+  }
+  const updated = await registry.modify(r, ns, name, (o) => {
+    const rv = body?.metadata?.resourceVersion;
+    if (rv && rv !== o.metadata.resourceVersion) throw errors.conflict(r, name);
+    o.spec = { ...o.spec, replicas };
+    return o;
+  });
+  return toScale(updated);
+}
+
+function scaleSelector(o: KubeObject): string {
+  const sel = o.spec?.selector;
+  if (!sel) return '';
+  if (o.kind === 'ReplicationController') return Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',');
+  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    if (e.operator === 'In') parts.push(`${e.key} in (${e.values.join(',')})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${e.values.join(',')})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+/**
+ * A watch stream: newline-delimited `{"type":…,"object":…}` as Kubernetes
+ * sends them. Starts with the current state (no resourceVersion or "0") or
+ * replays the window after the given resourceVersion; 410 Expired as an
+ * ERROR event when that is too old.
+ */
+function serveWatch(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target, onlyName?: string): FastifyReply {
+  const q = query(req);
+  const { r, namespace: ns } = t;
+  let fieldSelector = q.fieldSelector;
+  if (onlyName) fieldSelector = [fieldSelector, `metadata.name=${onlyName}`].filter(Boolean).join(',');
+  const filter = registry.parseFilter(r, ns, { labelSelector: q.labelSelector, fieldSelector });
+  const matches = (o: KubeObject) => registry.matches(filter, o);
+  const rvParam = q.resourceVersion;
+  if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resource version: ${rvParam}`);
+  const asTable = wantsTable(req);
+  let first = true;
+  const wire = (ev: WatchEvent): WatchEvent => {
+    if (!asTable || ev.type === 'BOOKMARK' || ev.type === 'ERROR') return ev;
+    const table = tableFor(r.kind, [ev.object], new Date(), includeObject(q)) as any;
+    if (!first) table.columnDefinitions = [];
+    first = false;
+    return { type: ev.type, object: table };
+  };
+
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  let closed = false;
+  const cleanups: (() => void)[] = [];
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    for (const c of cleanups) c();
+    res.end();
+  };
+  const write = (ev: WatchEvent) => {
+    if (closed) return;
+    res.write(JSON.stringify(wire(ev)) + '\n');
+    // A watcher that stops reading is cut off rather than buffered without bound.
+    if (res.writableLength > 64 * 1024 * 1024) finish();
+  };
+  req.raw.on('close', finish);
+  res.on('close', finish);
+
+  const withType = (o: KubeObject): KubeObject => ({ apiVersion: apiVersionOf(r), kind: r.kind, ...o });
+  if (!rvParam || rvParam === '0') {
+    for (const o of registry.storage.list(resourceKey(r), filter.namespace)) if (matches(o)) write({ type: 'ADDED', object: withType(o) });
+  } else {
+    const replay = registry.hub.since(resourceKey(r), Number(rvParam));
+    if (!replay) {
+      write({ type: 'ERROR', object: statusFailure(410, 'Expired', `too old resource version: ${rvParam} (${registry.hub.oldestRv()})`) as any });
+      finish();
+      return reply;
+    }
+    for (const c of replay) {
+      const ev = watchEventFor(c, matches);
+      if (ev) write({ type: ev.type, object: withType(ev.object) });
+    }
+  }
+  cleanups.push(
+    registry.hub.add({
+      resource: resourceKey(r),
+      send: (c) => {
+        const ev = watchEventFor(c, matches);
+        if (ev) write({ type: ev.type, object: withType(ev.object) });
+      },
+    }),
+  );
+  if (q.allowWatchBookmarks === 'true') {
+    const every = (opts.bookmarkInterval ?? 10) * 1000;
+    const timer = setInterval(() => {
+      write({ type: 'BOOKMARK', object: { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(registry.storage.currentRv()) } } });
+    }, every);
+    cleanups.push(() => clearInterval(timer));
+  }
+  const timeout = Number(q.timeoutSeconds ?? 1800);
+  if (timeout > 0) {
+    const timer = setTimeout(finish, timeout * 1000);
+    cleanups.push(() => clearTimeout(timer));
+  }
+  return reply;
+}

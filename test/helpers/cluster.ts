@@ -1,0 +1,52 @@
+// Test fixtures: a real API server on a temp data dir and an ephemeral port,
+// and a client for it. Every test that starts one closes it, also on failure
+// (ava's t.teardown).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../apiserver/server.js';
+import { Client } from '../../client/http.js';
+
+export interface TestApi {
+  server: ApiServer;
+  client: Client;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function tempDir(prefix = 'mk8s-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function startTestApi(opts: Partial<ApiServerOptions> = {}): Promise<TestApi> {
+  const dataDir = opts.dataDir ?? (await tempDir());
+  const server = await startApiServer({ port: 0, logger: pino({ level: process.env.MK8S_TEST_LOG ?? 'silent' }), ...opts, dataDir });
+  const client = new Client({ server: server.url, token: server.token, caCert: server.caCert });
+  return {
+    server,
+    client,
+    dataDir,
+    async close() {
+      client.close();
+      await server.close();
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Poll until fn returns a truthy value or the time is up. */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000, everyMs = 20): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) throw new Error(`condition not met in ${timeoutMs}ms${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
