@@ -18,7 +18,7 @@ import type { AllocationChange, CommittedChange, Storage } from './storage.js';
 import type { WatchHub } from './watch.js';
 import { applyDefaults, initialStatus } from './defaults.js';
 import { validateObject, validateUpdate } from './validate.js';
-import { allocateServiceAddresses, serviceAllocations, type ServiceAllocConfig } from './services.js';
+import { allocateServiceAddresses, prepareServiceUpdate, serviceAllocations, type ServiceAllocConfig } from './services.js';
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 
@@ -273,6 +273,7 @@ export class Registry {
       else obj.status = clone(old.status);
     }
     applyDefaults(obj);
+    if (r.kind === 'Service') prepareServiceUpdate(obj, old);
     if (r.hasGeneration && !deepEqual(obj.spec, old.spec)) m.generation = (old.metadata.generation ?? 0) + 1;
     return this.finishUpdate(r, obj, old, opts);
   }

@@ -65,6 +65,11 @@ function dropTypeDependentFields(svc: KubeObject, old: KubeObject): void {
     delete s.healthCheckNodePort;
   }
   if (svc.spec.type !== 'LoadBalancer') delete s.allocateLoadBalancerNodePorts;
+  const external = (x: KubeObject) => x.spec.type === 'NodePort' || x.spec.type === 'LoadBalancer';
+  if (external(old) && !external(svc) && s.externalTrafficPolicy === old.spec.externalTrafficPolicy) delete s.externalTrafficPolicy;
+  if (old.spec.type !== 'ExternalName' && svc.spec.type === 'ExternalName' && s.internalTrafficPolicy === old.spec.internalTrafficPolicy) {
+    delete s.internalTrafficPolicy;
+  }
 }
 
 /** As patchAllocatedValues: an update that omits allocated values keeps them. */
@@ -86,6 +91,13 @@ function keepAllocatedValues(svc: KubeObject, old: KubeObject): void {
   }
 }
 
+/** Before validating an update: what the registry's PrepareForUpdate and patchAllocatedValues do. */
+export function prepareServiceUpdate(svc: KubeObject, old: KubeObject): void {
+  if (!svc.spec || !old.spec) return;
+  dropTypeDependentFields(svc, old);
+  keepAllocatedValues(svc, old);
+}
+
 /**
  * Fill in and check the Service's ClusterIP and nodePorts; returns the
  * allocation changes to commit with it. `svc` is modified in place (it is the
@@ -99,10 +111,6 @@ export function allocateServiceAddresses(
 ): { allocations: AllocationChange[]; errors: FieldError[] } {
   const owner = `${svc.metadata.namespace}/${svc.metadata.name}`;
   const errors: FieldError[] = [];
-  if (old) {
-    dropTypeDependentFields(svc, old);
-    keepAllocatedValues(svc, old);
-  }
   const s = svc.spec;
   const oldKeys = new Set(serviceAllocations(old));
   // Taken = held by another object, or already claimed by this request.

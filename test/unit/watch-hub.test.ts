@@ -1,0 +1,43 @@
+import test from 'ava';
+import { WatchHub } from '../../apiserver/watch.js';
+import type { CommittedChange } from '../../apiserver/storage.js';
+import { watchEventFor } from '../../apiserver/registry.js';
+
+const change = (rv: number, resource = 'pods', labels: Record<string, string> = {}, type: CommittedChange['type'] = 'ADDED', old?: Record<string, string>): CommittedChange => ({
+  rv,
+  type,
+  resource,
+  key: `default/p${rv}`,
+  obj: { metadata: { name: `p${rv}`, namespace: 'default', resourceVersion: String(rv), labels } },
+  old: old ? { metadata: { name: `p${rv}`, labels: old } } : undefined,
+});
+
+test('the window replays after a resourceVersion and refuses ones older than itself', (t) => {
+  const hub = new WatchHub(100, 3);
+  for (let rv = 101; rv <= 105; rv++) hub.publish(change(rv));
+  t.is(hub.oldestRv(), 102);
+  t.deepEqual(hub.since('pods', 102)!.map((c) => c.rv), [103, 104, 105]);
+  t.deepEqual(hub.since('pods', 104)!.map((c) => c.rv), [105]);
+  t.is(hub.since('pods', 101), undefined);
+  t.deepEqual(hub.since('services', 102), []);
+});
+
+test('live watchers get only their resource, in order', (t) => {
+  const hub = new WatchHub(0);
+  const got: number[] = [];
+  const off = hub.add({ resource: 'pods', send: (c) => got.push(c.rv) });
+  hub.publish(change(1));
+  hub.publish(change(2, 'services'));
+  hub.publish(change(3));
+  off();
+  hub.publish(change(4));
+  t.deepEqual(got, [1, 3]);
+});
+
+test('selector watches: objects entering and leaving the selection are ADDED and DELETED', (t) => {
+  const web = (o: any) => o.metadata.labels?.app === 'web';
+  t.is(watchEventFor(change(1, 'pods', { app: 'web' }, 'MODIFIED', { app: 'db' }), web)!.type, 'ADDED');
+  t.is(watchEventFor(change(1, 'pods', { app: 'db' }, 'MODIFIED', { app: 'web' }), web)!.type, 'DELETED');
+  t.is(watchEventFor(change(1, 'pods', { app: 'web' }, 'MODIFIED', { app: 'web' }), web)!.type, 'MODIFIED');
+  t.is(watchEventFor(change(1, 'pods', { app: 'db' }, 'MODIFIED', { app: 'db' }), web), undefined);
+});
