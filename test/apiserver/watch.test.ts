@@ -107,3 +107,20 @@ test('the informer recovers from a server restart without losing or duplicating 
   t.deepEqual([...dels.entries()], [['before-0', 1]]);
   t.is(inf.stats.lists, 1, 'no relist was needed: the watch resumed from its resourceVersion');
 });
+
+test('the informer relists when its resourceVersion has left the watch window (410), and misses nothing', async (t) => {
+  const api = await startTestApi({ watchWindow: 5, bookmarkInterval: 3600 });
+  t.teardown(() => api.close());
+  await api.client.create(configmaps, 'default', { metadata: { name: 'a' } });
+  const inf = new Informer(api.client, configmaps, { namespace: 'default', watchTimeoutSeconds: 1, maxBackoffMs: 100 });
+  await inf.start();
+  t.teardown(() => inf.stop());
+  // Writes to another resource push the window past the informer's resourceVersion;
+  // when its 1 s watch ends, re-watching from that version gets 410 and it relists.
+  for (let i = 0; i < 20; i++) await api.client.create(pods, 'default', { metadata: { name: `filler-${i}` }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  await api.client.create(configmaps, 'default', { metadata: { name: 'b' } });
+  for (let i = 20; i < 40; i++) await api.client.create(pods, 'default', { metadata: { name: `filler-${i}` }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  await eventually(() => inf.stats.lists >= 2, 8000);
+  await eventually(() => inf.get('default/b') !== undefined, 3000);
+  t.deepEqual(inf.list().map((o) => o.metadata.name).sort(), (await api.client.list(configmaps, 'default')).items.map((o) => o.metadata.name).sort());
+});
