@@ -1,0 +1,98 @@
+// Golden tests for the pure iptables ruleset: each tutorial case, laid out as
+// kube-proxy lays it out.
+import test from 'ava';
+import type { KubeObject } from '../../api/types.js';
+import { desiredRules, usableEndpoints, endpointsFor, probability, type ProxyNode } from '../../proxy/rules/desired.js';
+import { parseSave, renderRestore } from '../../proxy/rules/render.js';
+import { golden } from '../helpers/golden.js';
+
+const node: ProxyNode = { name: 'mk8s-worker', ips: ['172.18.0.3'] };
+const cfg = { clusterCIDR: '10.244.0.0/16' };
+
+const svc = (name: string, spec: Record<string, unknown>, status?: unknown, ns = 'default'): KubeObject => ({
+  metadata: { name, namespace: ns },
+  spec: { type: 'ClusterIP', sessionAffinity: 'None', ...spec },
+  status: status ?? { loadBalancer: {} },
+});
+
+const slice = (svcName: string, ports: { name?: string; port: number; protocol?: string }[], eps: { ip: string; node: string; ready?: boolean; serving?: boolean; terminating?: boolean }[], ns = 'default'): KubeObject => ({
+  metadata: { name: `${svcName}-abcde`, namespace: ns, labels: { 'kubernetes.io/service-name': svcName } },
+  addressType: 'IPv4',
+  ports: ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' })),
+  endpoints: eps.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false } })),
+});
+
+const three = [
+  { ip: '10.244.1.5', node: 'mk8s-control-plane' },
+  { ip: '10.244.2.3', node: 'mk8s-worker' },
+  { ip: '10.244.2.4', node: 'mk8s-worker' },
+];
+
+const render = (services: KubeObject[], slices: KubeObject[], n = node) => renderRestore(desiredRules(services, slices, n, cfg)).text;
+
+const cases: Record<string, [KubeObject[], KubeObject[]]> = {
+  'clusterip-3-endpoints': [[svc('benjamintoll', { clusterIP: '10.96.14.20', selector: { app: 'benjamintoll' }, ports: [{ port: 8080, targetPort: 80, protocol: 'TCP' }] })], [slice('benjamintoll', [{ port: 80 }], three)]],
+  'nodeport-31117': [[svc('benjamintoll', { type: 'NodePort', externalTrafficPolicy: 'Cluster', clusterIP: '10.96.14.20', ports: [{ port: 8080, targetPort: 80, nodePort: 31117, protocol: 'TCP' }] })], [slice('benjamintoll', [{ port: 80 }], three)]],
+  'loadbalancer': [[svc('benjamintoll', { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', clusterIP: '10.96.14.20', ports: [{ port: 8080, targetPort: 80, nodePort: 31117, protocol: 'TCP' }] }, { loadBalancer: { ingress: [{ ip: '172.18.0.200' }] } })], [slice('benjamintoll', [{ port: 80 }], three)]],
+  'multi-port': [[svc('echo', { type: 'NodePort', externalTrafficPolicy: 'Cluster', clusterIP: '10.96.20.1', ports: [{ name: 'http', port: 8080, targetPort: 80, nodePort: 31080, protocol: 'TCP' }, { name: 'https', port: 8443, targetPort: 443, nodePort: 31443, protocol: 'TCP' }] })], [slice('echo', [{ name: 'http', port: 80 }, { name: 'https', port: 443 }], three.slice(0, 2))]],
+  'no-endpoints': [[svc('lonely', { type: 'NodePort', externalTrafficPolicy: 'Cluster', clusterIP: '10.96.30.1', ports: [{ port: 80, targetPort: 80, nodePort: 30080, protocol: 'TCP' }] })], []],
+  'session-affinity': [[svc('sticky', { clusterIP: '10.96.40.1', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] })], [slice('sticky', [{ port: 80 }], three.slice(0, 2))]],
+  'external-local-with-local-endpoint': [[svc('local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, clusterIP: '10.96.50.1', ports: [{ port: 80, targetPort: 80, nodePort: 30500, protocol: 'TCP' }] }, { loadBalancer: { ingress: [{ ip: '172.18.0.201' }] } })], [slice('local', [{ port: 80 }], three)]],
+  'external-local-without-local-endpoint': [[svc('local', { type: 'NodePort', externalTrafficPolicy: 'Local', clusterIP: '10.96.50.1', ports: [{ port: 80, targetPort: 80, nodePort: 30500, protocol: 'TCP' }] })], [slice('local', [{ port: 80 }], three.slice(0, 1))]],
+  'internal-local': [[svc('nodelocal', { internalTrafficPolicy: 'Local', clusterIP: '10.96.60.1', ports: [{ port: 53, targetPort: 53, protocol: 'UDP', name: 'dns' }] })], [slice('nodelocal', [{ name: 'dns', port: 53, protocol: 'UDP' }], three)]],
+  'terminating-fallback': [[svc('draining', { clusterIP: '10.96.70.1', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] })], [slice('draining', [{ port: 80 }], [{ ip: '10.244.1.9', node: 'mk8s-worker', ready: false, serving: true, terminating: true }, { ip: '10.244.1.10', node: 'mk8s-worker', ready: false, serving: false, terminating: true }])]],
+  'external-ips': [[svc('ext', { clusterIP: '10.96.80.1', externalIPs: ['172.18.0.240'], ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] })], [slice('ext', [{ port: 80 }], three.slice(0, 1))]],
+  'externalname-and-headless-get-no-rules': [
+    [svc('external-service', { type: 'ExternalName', externalName: 'api.acmecorp.com', ports: [{ port: 9000, protocol: 'TCP' }] }), svc('headless', { clusterIP: 'None', ports: [{ port: 80, protocol: 'TCP' }] })],
+    [slice('headless', [{ port: 80 }], three)],
+  ],
+};
+
+for (const [name, [services, slices]] of Object.entries(cases)) {
+  test(`golden: ${name}`, (t) => golden(t, `unit/golden/proxy/${name}.txt`, render(services, slices)));
+}
+
+test('well-known chain names: kube-dns', (t) => {
+  const text = render([svc('kube-dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] }, undefined, 'kube-system')], [slice('kube-dns', [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }], three.slice(0, 1), 'kube-system')]);
+  t.regex(text, /-A KUBE-SERVICES -d 10\.96\.0\.10\/32 -p udp -m comment --comment "kube-system\/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU/);
+  t.regex(text, /-j KUBE-SVC-ERIFXISQEP7F7OF4/);
+});
+
+test('probabilities spread evenly: 1/3, 1/2, then the rest', (t) => {
+  t.is(probability(1 / 3), '0.3333333333');
+  const text = render(...cases['clusterip-3-endpoints']);
+  const probs = [...text.matchAll(/--probability (\S+)/g)].map((m) => m[1]);
+  t.deepEqual(probs, ['0.3333333333', '0.5000000000']);
+});
+
+test('terminating endpoints serve only when no ready endpoint is left', (t) => {
+  const eps = endpointsFor(cases['terminating-fallback'][0][0], { port: 80, protocol: 'TCP' }, cases['terminating-fallback'][1]);
+  t.deepEqual(usableEndpoints(eps).map((e) => e.ip), ['10.244.1.9']);
+  const withReady = [...eps, { ip: '10.244.1.11', port: 80, ready: true, serving: true, terminating: false }];
+  t.deepEqual(usableEndpoints(withReady).map((e) => e.ip), ['10.244.1.11']);
+});
+
+test('partial sync writes the top-level chains and only the service chains that changed; stale chains are deleted', (t) => {
+  const [services, slices] = cases['clusterip-3-endpoints'];
+  const other = svc('other', { clusterIP: '10.96.99.1', ports: [{ port: 80, protocol: 'TCP' }] });
+  const otherSlice = slice('other', [{ port: 80 }], [{ ip: '10.244.1.50', node: 'mk8s-worker' }]);
+  const before = desiredRules([...services, other], [...slices, otherSlice], node, cfg);
+  const applied = { filter: before.filter, nat: before.nat };
+  const unchanged = renderRestore(before, applied);
+  t.is(unchanged.chainsWritten, 9, 'only the 9 top-level chains');
+  // One endpoint of benjamintoll goes away: its SVC chain and the removed SEP change; `other` is untouched.
+  const after = desiredRules([...services, other], [slice('benjamintoll', [{ port: 80 }], three.slice(0, 2)), otherSlice], node, cfg);
+  const partial = renderRestore(after, applied);
+  t.is(partial.chainsWritten, 9 + 1);
+  t.notRegex(partial.text, /10\.244\.1\.50/, 'the unchanged service is not rewritten');
+  t.regex(partial.text, /^-X KUBE-SEP-/m, 'the gone endpoint chain is deleted');
+  const full = renderRestore(after);
+  t.true(full.chainsWritten > partial.chainsWritten);
+});
+
+test('parseSave reads iptables-save output back into chains', (t) => {
+  const text = render(...cases['nodeport-31117']);
+  const parsed = parseSave(text.replace(/^-X .*$/gm, ''));
+  const rules = desiredRules(...cases['nodeport-31117'], node, cfg);
+  t.deepEqual(parsed.nat.get('KUBE-NODEPORTS'), rules.nat.get('KUBE-NODEPORTS'));
+});
