@@ -179,9 +179,9 @@ export function desiredRules(services: KubeObject[], slices: KubeObject[], node:
   };
 
   // Fixed plumbing, as kube-proxy writes it.
-  add(nat, 'KUBE-MARK-MASQ', `-j MARK --or-mark ${MASQ_MARK}`);
+  add(nat, 'KUBE-MARK-MASQ', `-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
   add(nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`);
-  add(nat, 'KUBE-POSTROUTING', `-j MARK --xor-mark ${MASQ_MARK}`);
+  add(nat, 'KUBE-POSTROUTING', `-j MARK --set-xmark ${MASQ_MARK}/0x0`);
   add(nat, 'KUBE-POSTROUTING', '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
   add(filter, 'KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
   add(filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`);
