@@ -13,6 +13,7 @@ import { applyMergePatch } from '../api/patch/merge-patch.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { openapiGroupVersionDoc, openapiIndex } from './openapi.js';
 import { coreVersions, group, groupList, resourceList, serverVersion } from './discovery.js';
+import { decodeKubernetesProtobuf, isKubernetesProtobuf } from './protobuf.js';
 
 export interface HttpOptions {
   token: string;
@@ -65,6 +66,16 @@ function parseBody(req: FastifyRequest): unknown {
   const raw = req.body;
   if (raw === undefined || raw === null || raw === '') return undefined;
   const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (isKubernetesProtobuf(ct)) {
+    const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw), 'latin1');
+    if (!buf.length) return undefined;
+    try {
+      return decodeKubernetesProtobuf(buf);
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw errors.badRequest(`protobuf: ${(e as Error).message}`);
+    }
+  }
   const text = typeof raw === 'string' ? raw : String(raw);
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
     const docs = parseAllDocuments(text);
@@ -122,6 +133,8 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
   // Bodies are parsed by us, so malformed input becomes a Status, never a crash.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // kubectl's typed create commands send Kubernetes protobuf: keep those bytes as a Buffer.
+  app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: unknown, _req, reply) => {
     if (err instanceof ApiError) return sendStatus(reply, err);

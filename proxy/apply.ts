@@ -1,0 +1,125 @@
+// The applier: the one effectful edge of the iptables data path. It keeps
+// what it last applied, writes only the difference with one atomic
+// `iptables-restore --noflush`, does nothing when nothing changed, ensures
+// the jumps from the built-in chains, and on start takes over the chains a
+// previous proxy left (so a restart has no traffic gap).
+import { spawn } from 'node:child_process';
+import type { Jump, Ruleset } from './rules/desired.js';
+import { isOurChain, parseSave, renderCleanup, renderRestore, ruleCount, type AppliedState } from './rules/render.js';
+import { hookJumps } from './rules/desired.js';
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type Exec = (cmd: string, args: string[], input?: string) => Promise<ExecResult>;
+
+export const execCommand: Exec = (cmd, args, input) =>
+  new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that exits without reading its input (or never started) must not crash us.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+
+/** Split an iptables rule into argv, honouring double quotes (comments). */
+export function ruleArgs(rule: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(rule))) out.push(m[1] ?? m[2]);
+  return out;
+}
+
+function sameChains(a: AppliedState, b: Ruleset): boolean {
+  for (const t of ['filter', 'nat'] as const) {
+    if (a[t].size !== b[t].size) return false;
+    for (const [c, rs] of b[t]) {
+      const had = a[t].get(c);
+      if (!had || had.length !== rs.length || had.some((r, i) => r !== rs[i])) return false;
+    }
+  }
+  return true;
+}
+
+export interface SyncResult {
+  changed: boolean;
+  chainsWritten: number;
+  rules: number;
+  ms: number;
+}
+
+export class IptablesApplier {
+  private applied: AppliedState | undefined;
+
+  constructor(private readonly exec: Exec = execCommand) {}
+
+  /** Learn the chains a previous proxy left, so the first sync rewrites only what differs. */
+  async takeOver(): Promise<number> {
+    const res = await this.exec('iptables-save', []);
+    if (res.code !== 0) throw new Error(`iptables-save failed: ${res.stderr.trim()}`);
+    const existing = parseSave(res.stdout);
+    for (const t of ['filter', 'nat'] as const) for (const c of [...existing[t].keys()]) if (!isOurChain(c)) existing[t].delete(c);
+    this.applied = existing;
+    return existing.filter.size + existing.nat.size;
+  }
+
+  async ensureJumps(jumps: Jump[] = hookJumps): Promise<void> {
+    for (const j of jumps) {
+      const args = ruleArgs(j.rule);
+      const check = await this.exec('iptables', ['-w', '5', '-t', j.table, '-C', j.chain, ...args]);
+      if (check.code === 0) continue;
+      // As kube-proxy: prepend to the built-in chains, append to POSTROUTING.
+      const how = j.chain === 'POSTROUTING' ? ['-A', j.chain] : ['-I', j.chain, '1'];
+      const add = await this.exec('iptables', ['-w', '5', '-t', j.table, ...how, ...args]);
+      if (add.code !== 0) throw new Error(`iptables ${how.join(' ')} ${j.rule}: ${add.stderr.trim()}`);
+    }
+  }
+
+  /** Apply `want`; a full rewrite when `full` or when we don't know what the kernel has. */
+  async sync(want: Ruleset, full = false): Promise<SyncResult> {
+    const t0 = performance.now();
+    if (!full && this.applied && sameChains(this.applied, want)) {
+      return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
+    }
+    const { text, chainsWritten } = renderRestore(want, full ? this.withoutRules(this.applied) : this.applied);
+    const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+    if (res.code !== 0) {
+      this.applied = undefined; // unknown state: the next sync rewrites everything
+      throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
+    }
+    this.applied = { filter: new Map(want.filter), nat: new Map(want.nat) };
+    return { changed: true, chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+  }
+
+  /** Remove every chain and jump we own (mk8s proxy --cleanup, mk8s down). */
+  async cleanup(): Promise<void> {
+    for (const j of hookJumps) {
+      const args = ruleArgs(j.rule);
+      while ((await this.exec('iptables', ['-w', '5', '-t', j.table, '-D', j.chain, ...args])).code === 0) {
+        // delete every copy
+      }
+    }
+    const res = await this.exec('iptables-save', []);
+    if (res.code !== 0) throw new Error(`iptables-save failed: ${res.stderr.trim()}`);
+    const text = renderCleanup(parseSave(res.stdout));
+    const r = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+    if (r.code !== 0) throw new Error(`iptables-restore (cleanup) failed: ${r.stderr.trim()}`);
+    this.applied = undefined;
+  }
+
+  /** Known chain names with no rule contents: a full rewrite that still deletes stale chains. */
+  private withoutRules(s: AppliedState | undefined): AppliedState | undefined {
+    if (!s) return undefined;
+    const blank = (m: Map<string, string[]>) => new Map([...m.keys()].map((k) => [k, ['\0']]));
+    return { filter: blank(s.filter), nat: blank(s.nat) };
+  }
+}

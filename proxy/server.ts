@@ -1,0 +1,235 @@
+// The proxy loop, one per node, running inside the node's network namespace:
+// informers on Services, EndpointSlices and Nodes → desiredRules (pure) →
+// IptablesApplier (one iptables-restore), coalesced to at most one sync per
+// minSyncPeriod, plus a periodic resync; LoadBalancer IPs announced on the
+// chosen node; health-check nodePorts for Local traffic policy; /healthz and
+// /metrics like kube-proxy's.
+import http from 'node:http';
+import { pino, type Logger } from 'pino';
+import { findByPlural } from '../api/resources.js';
+import type { Client } from '../client/http.js';
+import { Informer } from '../client/informer.js';
+import { desiredRules, servicePorts, usableEndpoints } from './rules/desired.js';
+import { IptablesApplier, execCommand, type Exec } from './apply.js';
+import { announcedBy, lbAnnouncers } from './lb.js';
+import { ProxyMetrics } from './metrics.js';
+
+export interface ProxyOptions {
+  client: Client;
+  nodeName: string;
+  nodeIP: string;
+  clusterCIDR?: string;
+  serviceCIDR?: string;
+  /** Address for /healthz (kube-proxy: 10256) and /metrics (kube-proxy: 10249). */
+  healthPort?: number;
+  metricsPort?: number;
+  /** Where /healthz and /metrics listen (default: the node IP). */
+  healthBind?: string;
+  minSyncMs?: number;
+  resyncMs?: number;
+  logger?: Logger;
+  exec?: Exec;
+}
+
+export interface Proxy {
+  stop(): Promise<void>;
+  /** Resolves after the next sync completes (tests, benchmarks). */
+  synced(): Promise<void>;
+  metrics: ProxyMetrics;
+}
+
+export async function startProxy(o: ProxyOptions): Promise<Proxy> {
+  const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
+  const exec = o.exec ?? execCommand;
+  const cfg = { clusterCIDR: o.clusterCIDR ?? '10.244.0.0/16' };
+  const services = new Informer(o.client, findByPlural('', 'services')!);
+  const slices = new Informer(o.client, findByPlural('discovery.k8s.io', 'endpointslices')!);
+  const nodes = new Informer(o.client, findByPlural('', 'nodes')!);
+  const applier = new IptablesApplier(exec);
+  const metrics = new ProxyMetrics();
+  const minSync = o.minSyncMs ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  let fullNext = false;
+  let lastSync = 0;
+  let waiters: (() => void)[] = [];
+  let stopped = false;
+  const held = new Set<string>();
+  const healthServers = new Map<number, http.Server>();
+
+  // Safety: a ClusterIP without a rule must never leave the machine.
+  const serviceCIDR = o.serviceCIDR ?? '10.96.0.0/12';
+  const route = await exec('ip', ['route', 'replace', 'unreachable', serviceCIDR]);
+  if (route.code !== 0) log.warn({ err: route.stderr.trim() }, 'could not add the service CIDR safety route');
+  await exec('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1']);
+  const took = await applier.takeOver();
+  log.info({ chains: took }, 'took over existing chains');
+
+  const iface = await nodeInterface(exec, o.nodeIP);
+  for (const ip of await heldAddresses(exec, iface, o.nodeIP)) held.add(ip);
+
+  async function syncOnce(): Promise<void> {
+    const full = fullNext;
+    fullNext = false;
+    const svcs = services.list();
+    const sls = slices.list();
+    const rules = desiredRules(svcs, sls, { name: o.nodeName, ips: [o.nodeIP] }, cfg);
+    // Chains first, then the jumps into them from the built-in chains.
+    const res = await applier.sync(rules, full);
+    await applier.ensureJumps(rules.jumps);
+    metrics.observeSync(res.ms / 1000, res.rules, res.changed);
+    if (res.changed) log.info({ ms: Math.round(res.ms), chains: res.chainsWritten, rules: res.rules, full }, 'synced iptables rules');
+    await announce(svcs, sls);
+    await syncHealthChecks(svcs, sls);
+  }
+
+  async function announce(svcs: any[], sls: any[]): Promise<void> {
+    const mine = new Set(announcedBy(lbAnnouncers(svcs, sls, nodes.list()), o.nodeName));
+    for (const ip of mine) {
+      if (held.has(ip)) continue;
+      const r = await exec('ip', ['addr', 'replace', `${ip}/32`, 'dev', iface]);
+      if (r.code !== 0) {
+        log.warn({ ip, err: r.stderr.trim() }, 'could not add LoadBalancer IP');
+        continue;
+      }
+      held.add(ip);
+      // Tell the node network at once, as MetalLB does with gratuitous ARP.
+      await exec('arping', ['-U', '-c', '1', '-I', iface, ip]);
+      log.info({ ip }, 'announcing LoadBalancer IP');
+    }
+    for (const ip of [...held]) {
+      if (mine.has(ip)) continue;
+      await exec('ip', ['addr', 'del', `${ip}/32`, 'dev', iface]);
+      held.delete(ip);
+      log.info({ ip }, 'withdrew LoadBalancer IP');
+    }
+  }
+
+  /** Local traffic policy: answer the health-check nodePort with this node's local endpoint count, as kube-proxy does. */
+  async function syncHealthChecks(svcs: any[], sls: any[]): Promise<void> {
+    const want = new Map<number, { ns: string; name: string; local: number }>();
+    for (const sp of servicePorts(svcs, sls)) {
+      if (!sp.externalLocal || !sp.healthCheckNodePort) continue;
+      const local = usableEndpoints(sp.endpoints.filter((e) => e.nodeName === o.nodeName)).length;
+      const cur = want.get(sp.healthCheckNodePort);
+      want.set(sp.healthCheckNodePort, { ns: sp.namespace, name: sp.name, local: (cur?.local ?? 0) + local });
+    }
+    for (const [port, srv] of healthServers) {
+      if (want.has(port)) continue;
+      srv.close();
+      healthServers.delete(port);
+    }
+    for (const [port, info] of want) {
+      let srv = healthServers.get(port);
+      if (!srv) {
+        srv = http.createServer();
+        srv.on('error', (err) => log.warn({ port, err: err.message }, 'health check nodePort'));
+        srv.listen(port, o.nodeIP);
+        healthServers.set(port, srv);
+      }
+      srv.removeAllListeners('request');
+      srv.on('request', (_req, res) => {
+        res.writeHead(info.local > 0 ? 200 : 503, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+        res.end(JSON.stringify({ service: { namespace: info.ns, name: info.name }, localEndpoints: info.local, serviceProxyHealthy: true }));
+      });
+    }
+  }
+
+  function schedule(): void {
+    dirty = true;
+    if (timer || running || stopped) return;
+    const wait = Math.max(0, lastSync + minSync - Date.now());
+    timer = setTimeout(run, wait);
+  }
+
+  function run(): void {
+    timer = undefined;
+    if (!dirty || stopped) return;
+    dirty = false;
+    running = syncOnce()
+      .then(() => {
+        lastSync = Date.now();
+      })
+      .catch((e) => {
+        metrics.syncFailures++;
+        log.error({ err: (e as Error).message }, 'sync failed; retrying in 1s');
+        fullNext = true;
+        setTimeout(schedule, 1000);
+      })
+      .finally(() => {
+        running = undefined;
+        const w = waiters;
+        waiters = [];
+        for (const f of w) f();
+        if (dirty) schedule();
+      });
+  }
+
+  const onChange = { add: schedule, update: schedule, delete: schedule };
+  services.on(onChange);
+  slices.on(onChange);
+  nodes.on(onChange);
+  await Promise.all([services.start(), slices.start(), nodes.start()]);
+  schedule();
+  const resync = setInterval(() => {
+    fullNext = true;
+    schedule();
+  }, o.resyncMs ?? 60_000);
+
+  const healthz = http.createServer((req, res) => {
+    const now = new Date();
+    if (req.url?.startsWith('/metrics')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      return res.end(metrics.render());
+    }
+    const healthy = lastSync > 0 && Date.now() - lastSync < 2 * (o.resyncMs ?? 60_000) + 10_000;
+    res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ lastUpdated: new Date(lastSync).toISOString(), currentTime: now.toISOString(), nodeName: o.nodeName, nodeHealthy: true }));
+  });
+  const bind = o.healthBind ?? o.nodeIP;
+  await new Promise<void>((resolve, reject) => {
+    healthz.once('error', reject);
+    healthz.listen(o.healthPort ?? 10256, bind, () => resolve());
+  });
+  const metricsSrv = o.metricsPort && o.metricsPort !== (o.healthPort ?? 10256) ? http.createServer((_q, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    res.end(metrics.render());
+  }) : undefined;
+  if (metricsSrv) await new Promise<void>((r) => metricsSrv.listen(o.metricsPort, bind, () => r()));
+
+  return {
+    metrics,
+    synced: () =>
+      new Promise<void>((r) => {
+        waiters.push(r);
+        schedule();
+      }),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearInterval(resync);
+      await running;
+      await Promise.all([services.stop(), slices.stop(), nodes.stop()]);
+      healthz.close();
+      metricsSrv?.close();
+      for (const s of healthServers.values()) s.close();
+      // Rules stay in the kernel while the proxy is down (as kube-proxy): a restart takes them over.
+    },
+  };
+}
+
+async function nodeInterface(exec: Exec, ip: string): Promise<string> {
+  const r = await exec('ip', ['-o', '-4', 'addr', 'show']);
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\//.exec(line);
+    if (m && m[2] === ip) return m[1];
+  }
+  return 'eth0';
+}
+
+/** /32 addresses on the node's interface besides its own: LoadBalancer IPs a previous proxy added. */
+async function heldAddresses(exec: Exec, iface: string, nodeIP: string): Promise<string[]> {
+  const r = await exec('ip', ['-o', '-4', 'addr', 'show', 'dev', iface]);
+  return [...r.stdout.matchAll(/inet ([\d.]+)\/32/g)].map((m) => m[1]).filter((ip) => ip !== nodeIP);
+}
