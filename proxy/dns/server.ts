@@ -1,0 +1,207 @@
+// The DNS server's sockets: UDP and TCP on the node-local address, answers
+// from answer.ts, forwarding for names outside the zone (short timeout, then
+// SERVFAIL: a pod's lookup never hangs), truncation with TC over UDP, and
+// FORMERR or silence for garbage. The socket code stays small; the logic is pure.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import http from 'node:http';
+import dnsPacket from 'dns-packet';
+import type { Packet } from 'dns-packet';
+import type { Logger } from 'pino';
+import { answerQuery, respond, rcodes } from './answer.js';
+import type { ZoneData } from './zone.js';
+import { DnsMetrics } from './metrics.js';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+export interface DnsServerOptions {
+  bind: string;
+  port?: number;
+  metricsPort?: number;
+  upstreams: Upstream[];
+  upstreamTimeoutMs?: number;
+  zone: () => ZoneData;
+  logger: Logger;
+  /** Most forwards in flight at once; more are answered SERVFAIL (flood guard). */
+  maxInFlight?: number;
+}
+
+export interface DnsServer {
+  port: number;
+  metrics: DnsMetrics;
+  close(): Promise<void>;
+}
+
+/** Nameservers from a resolv.conf text. */
+export function parseResolvConf(text: string): Upstream[] {
+  return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => ({ host: m[1], port: 53 })).filter((u) => net.isIPv4(u.host));
+}
+
+function udpLimit(query: Packet): number {
+  // EDNS0: the client says how big a UDP answer it takes.
+  const opt = (query.additionals ?? []).find((a: any) => a.type === 'OPT') as any;
+  return Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 4096));
+}
+
+/** A response that fits in `limit` bytes: answers dropped and TC set, as RFC 1035 says, so the client retries over TCP. */
+export function fitUdp(resp: Packet, limit: number): Buffer {
+  const buf = dnsPacket.encode(resp);
+  if (buf.length <= limit) return buf;
+  return dnsPacket.encode({ ...resp, flags: (resp.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: [] });
+}
+
+/** FORMERR for a message whose header we can read; undefined (drop) otherwise. */
+export function formerr(buf: Buffer): Buffer | undefined {
+  if (buf.length < 12) return undefined;
+  if (buf[2] & 0x80) return undefined; // a response: never answer those
+  const out = Buffer.alloc(12);
+  buf.copy(out, 0, 0, 2); // id
+  out[2] = 0x80 | (buf[2] & 0x79); // QR, opcode and RD echoed
+  out[3] = 0x80 | rcodes.FORMERR; // RA
+  return out;
+}
+
+export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
+  const metrics = new DnsMetrics();
+  const timeout = o.upstreamTimeoutMs ?? 2000;
+  const maxInFlight = o.maxInFlight ?? 512;
+  let inFlight = 0;
+
+  /** Ask the upstreams in turn; undefined when none answered in time. */
+  async function forward(raw: Buffer): Promise<Buffer | undefined> {
+    for (const u of o.upstreams) {
+      const reply = await new Promise<Buffer | undefined>((resolve) => {
+        const sock = dgram.createSocket('udp4');
+        const timer = setTimeout(() => done(undefined), timeout);
+        const done = (b: Buffer | undefined) => {
+          clearTimeout(timer);
+          sock.close();
+          resolve(b);
+        };
+        sock.on('error', () => done(undefined));
+        sock.on('message', (m) => done(m));
+        sock.send(raw, u.port, u.host, (err) => err && done(undefined));
+      });
+      if (reply) return reply;
+    }
+    return undefined;
+  }
+
+  async function handle(buf: Buffer, proto: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+    const t0 = performance.now();
+    let query: Packet;
+    try {
+      query = dnsPacket.decode(buf);
+    } catch {
+      metrics.count('FORMERR', 'invalid');
+      return formerr(buf);
+    }
+    if (query.type === 'response') return undefined;
+    const qtype = String(query.questions?.[0]?.type ?? 'none');
+    const finish = (resp: Packet | Buffer): Buffer => {
+      const out = Buffer.isBuffer(resp) ? resp : proto === 'udp' ? fitUdp(resp, udpLimit(query)) : dnsPacket.encode(resp);
+      const rcode = out.length >= 4 ? out[3] & 0x0f : 0;
+      metrics.count(Object.keys(rcodes).find((k) => (rcodes as any)[k] === rcode) ?? String(rcode), qtype, (performance.now() - t0) / 1000);
+      return out;
+    };
+    let decision;
+    try {
+      decision = answerQuery(query, o.zone());
+    } catch (e) {
+      o.logger.error({ err: (e as Error).message }, 'dns: answering failed');
+      return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
+    }
+    if (decision.kind === 'answer') return finish(decision.response);
+    if (inFlight >= maxInFlight) return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
+    inFlight++;
+    try {
+      if (decision.kind === 'forward') {
+        const reply = await forward(buf);
+        if (!reply) return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
+        if (proto === 'udp' && reply.length > udpLimit(query)) {
+          try {
+            return finish(dnsPacket.decode(reply));
+          } catch {
+            return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
+          }
+        }
+        return finish(reply);
+      }
+      // An ExternalName CNAME: resolve its target upstream and append what comes back.
+      const sub = dnsPacket.encode({ id: Math.floor(Math.random() * 65535), type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: decision.target, type: decision.qtype as any, class: 'IN' }] });
+      const reply = await forward(sub);
+      const resp = decision.response;
+      if (reply) {
+        try {
+          resp.answers = [...(resp.answers ?? []), ...(dnsPacket.decode(reply).answers ?? [])];
+        } catch {
+          // keep the CNAME alone
+        }
+      }
+      return finish(resp);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (msg, rinfo) => {
+    handle(msg, 'udp').then(
+      (out) => out && udp.send(out, rinfo.port, rinfo.address),
+      (e) => o.logger.error({ err: (e as Error).message }, 'dns: udp'),
+    );
+  });
+  udp.on('error', (e) => o.logger.error({ err: e.message }, 'dns: udp socket'));
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(o.port ?? 53, o.bind, () => resolve());
+  });
+  const port = udp.address().port;
+
+  const tcp = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length > 70_000) return sock.destroy();
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        handle(Buffer.from(msg), 'tcp').then((out) => {
+          if (!out || sock.destroyed) return;
+          const head = Buffer.alloc(2);
+          head.writeUInt16BE(out.length);
+          sock.write(Buffer.concat([head, out]));
+        });
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(port, o.bind, () => resolve());
+  });
+
+  let metricsSrv: http.Server | undefined;
+  if (o.metricsPort !== undefined) {
+    metricsSrv = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render());
+    });
+    await new Promise<void>((r) => metricsSrv!.listen(o.metricsPort, o.bind, () => r()));
+  }
+
+  return {
+    port,
+    metrics,
+    async close() {
+      udp.close();
+      await new Promise((r) => tcp.close(r));
+      metricsSrv?.close();
+    },
+  };
+}
