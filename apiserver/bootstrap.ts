@@ -15,7 +15,16 @@ async function ensure(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-export async function bootstrap(registry: Registry, opts: { kubernetesIP: string; advertise: { ip: string; port: number } }): Promise<void> {
+export interface BootstrapOptions {
+  kubernetesIP: string;
+  /** 10.96.0.10: the kube-dns Service. */
+  dnsIP: string;
+  /** Where every node serves DNS (node-local, like NodeLocal DNSCache): kube-dns's endpoint on each node. */
+  nodeLocalDNS: string;
+  advertise: { ip: string; port: number };
+}
+
+export async function bootstrap(registry: Registry, opts: BootstrapOptions): Promise<void> {
   const ns = findByPlural('', 'namespaces')!;
   const svc = findByPlural('', 'services')!;
   const ep = findByPlural('', 'endpoints')!;
@@ -26,6 +35,24 @@ export async function bootstrap(registry: Registry, opts: { kubernetesIP: string
       spec: { clusterIP: opts.kubernetesIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.advertise.port }] },
     }),
   );
+  // kube-dns, as every cluster has it; its one endpoint is the node-local DNS address, which each
+  // node's proxy serves, so 10.96.0.10 DNATs to the DNS server on the client's own node.
+  const dnsPorts = [
+    { name: 'dns', port: 53, protocol: 'UDP' },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    { name: 'metrics', port: 9153, protocol: 'TCP' },
+  ];
+  const dnsLabels = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
+  await ensure(() =>
+    registry.create(svc, 'kube-system', {
+      metadata: { name: 'kube-dns', labels: dnsLabels, annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' } },
+      spec: { clusterIP: opts.dnsIP, ports: dnsPorts.map((p) => ({ ...p, targetPort: p.port })) },
+    }),
+  );
+  await registry.update(ep, 'kube-system', 'kube-dns', {
+    metadata: { name: 'kube-dns', labels: dnsLabels },
+    subsets: [{ addresses: [{ ip: opts.nodeLocalDNS }], ports: dnsPorts }],
+  });
   await registry.update(ep, 'default', 'kubernetes', {
     metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip: opts.advertise.ip }], ports: [{ name: 'https', port: opts.advertise.port, protocol: 'TCP' }] }],

@@ -25,6 +25,8 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** Name used for the kubeconfig's cluster/context. */
   clusterName?: string;
+  /** The node-local DNS address every node's proxy serves (kube-dns's endpoint). */
+  nodeLocalDNS?: string;
   /** More names/IPs for the serving certificate (e.g. the node network address). */
   extraSans?: string[];
   streamHandler?: HttpOptions['streamHandler'];
@@ -69,7 +71,12 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     await app.listen({ host: bind, port: o.port ?? 6443 });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 6443);
-    await bootstrap(registry, { kubernetesIP: nthIp(serviceCidr, 1), advertise: { ip: bind === '0.0.0.0' ? '127.0.0.1' : bind, port } });
+    await bootstrap(registry, {
+      kubernetesIP: nthIp(serviceCidr, 1),
+      dnsIP: nthIp(serviceCidr, 10),
+      nodeLocalDNS: o.nodeLocalDNS ?? '169.254.20.10',
+      advertise: { ip: bind === '0.0.0.0' ? '127.0.0.1' : bind, port },
+    });
     finalizer.start();
     const url = `https://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
     const kubeconfigPath = join(o.dataDir, 'kubeconfig');

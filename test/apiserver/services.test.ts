@@ -41,8 +41,11 @@ test.serial('ClusterIP: a requested IP is honoured, refused when taken or out of
   t.is(taken.message, 'Service "fixed2" is invalid: spec.clusterIPs: Invalid value: ["10.96.100.100"]: failed to allocate IP 10.96.100.100: provided IP is already allocated');
   const out = await invalid(t, api.client.create(services, 'default', svc('outside', { clusterIP: '192.168.1.1' })));
   t.regex(out.message!, /the provided IP \(192\.168\.1\.1\) is not in the valid range\. The range of valid IPs is 10\.96\.0\.0\/12/);
-  const kubeDns = await api.client.create(services, 'kube-system', svc('kube-dns', { clusterIP: '10.96.0.10' }));
-  t.is(kubeDns.spec.clusterIP, '10.96.0.10', 'the reserved address can be asked for');
+  const kubeDns = await api.client.get(services, 'kube-system', 'kube-dns');
+  t.is(kubeDns.spec.clusterIP, '10.96.0.10', 'kube-dns exists from the start on its well-known address');
+  t.deepEqual(kubeDns.spec.ports.map((p: any) => `${p.name} ${p.port}/${p.protocol}`), ['dns 53/UDP', 'dns-tcp 53/TCP', 'metrics 9153/TCP']);
+  const dnsTaken = await invalid(t, api.client.create(services, 'default', svc('dns-copy', { clusterIP: '10.96.0.10' })));
+  t.regex(dnsTaken.message!, /provided IP is already allocated/);
   const headless = await api.client.create(services, 'default', svc('headless', { clusterIP: 'None' }));
   t.is(headless.spec.clusterIP, 'None');
   const change = await invalid(t, api.client.patch(services, 'default', 'fixed', { spec: { clusterIP: '10.96.100.101' } }));
