@@ -69,6 +69,7 @@ function help(): string {
     `  ${'apiserver'.padEnd(width)}mk8s: run the API server [--data-dir DIR] [--bind 127.0.0.1] [--port 6443]`,
     `  ${'controllers'.padEnd(width)}mk8s: run the controllers against the cluster of the kubeconfig`,
     `  ${'up'.padEnd(width)}mk8s: bring a cluster up`,
+    `  ${'proxy'.padEnd(width)}mk8s: run a node's service proxy and DNS [--node-name N --node-ip IP] [--cleanup]`,
     '',
     'Use "mk8s <command> --help" for more information about a given command.',
     '',
@@ -173,8 +174,17 @@ async function main(): Promise<number> {
     case 'controllers':
       return runControllers();
     case 'up':
-      process.stdout.write('mk8s up: not yet — the kubelet and node networking land with issue 5. For now: `mk8s apiserver` starts the API server.\n');
-      return 0;
+      return (await import('../cluster/cli.js')).runUp(argv.slice(at + 1));
+    case 'down':
+      return (await import('../cluster/cli.js')).runDown(argv.slice(at + 1));
+    case 'status':
+      return (await import('../cluster/cli.js')).runStatus(argv.slice(at + 1));
+    case 'images':
+      return (await import('../cluster/cli.js')).runImages(argv.slice(at + 1));
+    case 'kubelet':
+      return (await import('../kubelet/main.js')).runKubeletCommand(argv.slice(at + 1));
+    case 'proxy':
+      return (await import('../proxy/main.js')).runProxyCommand(argv.slice(at + 1));
     case undefined:
     case 'help':
       process.stdout.write(help());

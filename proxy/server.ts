@@ -13,6 +13,8 @@ import { desiredRules, servicePorts, usableEndpoints } from './rules/desired.js'
 import { IptablesApplier, execCommand, type Exec } from './apply.js';
 import { announcedBy, lbAnnouncers } from './lb.js';
 import { ProxyMetrics } from './metrics.js';
+import { startDnsServer, type DnsServer, type Upstream } from './dns/server.js';
+import { buildZone, type ZoneData } from './dns/zone.js';
 
 export interface ProxyOptions {
   client: Client;
@@ -29,6 +31,16 @@ export interface ProxyOptions {
   resyncMs?: number;
   logger?: Logger;
   exec?: Exec;
+  /** Serve cluster DNS on this node (node-local, like NodeLocal DNSCache). */
+  dns?: {
+    /** The node-local address (169.254.20.10), added to `lo` when it is not a loopback address. */
+    bind: string;
+    port?: number;
+    metricsPort?: number;
+    upstreams: Upstream[];
+    zone?: string;
+    ttl?: number;
+  };
 }
 
 export interface Proxy {
@@ -36,6 +48,7 @@ export interface Proxy {
   /** Resolves after the next sync completes (tests, benchmarks). */
   synced(): Promise<void>;
   metrics: ProxyMetrics;
+  dns?: DnsServer;
 }
 
 export async function startProxy(o: ProxyOptions): Promise<Proxy> {
@@ -166,12 +179,26 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
       });
   }
 
-  const onChange = { add: schedule, update: schedule, delete: schedule };
+  // DNS answers from the same caches; the zone is rebuilt lazily after a change.
+  let zone: ZoneData | undefined;
+  const zoneCfg = { zone: o.dns?.zone ?? 'cluster.local', ttl: o.dns?.ttl ?? 5 };
+  const currentZone = () => (zone ??= buildZone(services.list(), slices.list(), zoneCfg));
+  const onChange = {
+    add: () => ((zone = undefined), schedule()),
+    update: () => ((zone = undefined), schedule()),
+    delete: () => ((zone = undefined), schedule()),
+  };
   services.on(onChange);
   slices.on(onChange);
   nodes.on(onChange);
   await Promise.all([services.start(), slices.start(), nodes.start()]);
   schedule();
+  let dns: DnsServer | undefined;
+  if (o.dns) {
+    if (!o.dns.bind.startsWith('127.')) await exec('ip', ['addr', 'replace', `${o.dns.bind}/32`, 'dev', 'lo']);
+    dns = await startDnsServer({ bind: o.dns.bind, port: o.dns.port ?? 53, metricsPort: o.dns.metricsPort, upstreams: o.dns.upstreams, zone: currentZone, logger: log });
+    log.info({ bind: o.dns.bind, port: dns.port, upstreams: o.dns.upstreams }, 'serving cluster DNS');
+  }
   const resync = setInterval(() => {
     fullNext = true;
     schedule();
@@ -200,6 +227,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
 
   return {
     metrics,
+    dns,
     synced: () =>
       new Promise<void>((r) => {
         waiters.push(r);
@@ -214,6 +242,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
       healthz.close();
       metricsSrv?.close();
       for (const s of healthServers.values()) s.close();
+      await dns?.close();
       // Rules stay in the kernel while the proxy is down (as kube-proxy): a restart takes them over.
     },
   };
