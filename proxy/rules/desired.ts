@@ -130,10 +130,24 @@ export function usableEndpoints(eps: Endpoint[]): Endpoint[] {
   return ready.length ? ready : eps.filter((e) => e.serving && e.terminating);
 }
 
+/** EndpointSlices grouped by `ns/service`, so each service reads only its own. */
+export function slicesByService(slices: KubeObject[]): Map<string, KubeObject[]> {
+  const out = new Map<string, KubeObject[]>();
+  for (const s of slices) {
+    const key = `${s.metadata.namespace}/${sliceServiceName(s)}`;
+    const list = out.get(key);
+    if (list) list.push(s);
+    else out.set(key, [s]);
+  }
+  return out;
+}
+
 /** Service ports that get rules: not ExternalName, not headless. */
 export function servicePorts(services: KubeObject[], slices: KubeObject[]): ServicePortInfo[] {
   const out: ServicePortInfo[] = [];
+  const bySvc = slicesByService(slices);
   for (const svc of services) {
+    const own = bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
     const s = svc.spec ?? {};
     if (s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None') continue;
     for (const p of s.ports ?? []) {
@@ -154,7 +168,7 @@ export function servicePorts(services: KubeObject[], slices: KubeObject[]): Serv
         externalLocal: s.externalTrafficPolicy === 'Local' && (s.type === 'NodePort' || s.type === 'LoadBalancer'),
         internalLocal: s.internalTrafficPolicy === 'Local',
         healthCheckNodePort: s.healthCheckNodePort,
-        endpoints: endpointsFor(svc, p, slices),
+        endpoints: endpointsFor(svc, p, own),
       });
     }
   }
