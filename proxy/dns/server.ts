@@ -40,6 +40,8 @@ export function parseResolvConf(text: string): Upstream[] {
   return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => ({ host: m[1], port: 53 })).filter((u) => net.isIPv4(u.host));
 }
 
+const rcodeName = (n: number) => Object.keys(rcodes).find((k) => (rcodes as Record<string, number>)[k] === n) ?? String(n);
+
 function udpLimit(query: Packet): number {
   // EDNS0: the client says how big a UDP answer it takes.
   const opt = (query.additionals ?? []).find((a: any) => a.type === 'OPT') as any;
@@ -69,6 +71,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const timeout = o.upstreamTimeoutMs ?? 2000;
   const maxInFlight = o.maxInFlight ?? 512;
   let inFlight = 0;
+  const answerCache = new WeakMap<ZoneData, Map<string, { buf: Buffer; rcode: string; qtype: string }>>();
 
   /** Ask the upstreams in turn; undefined when none answered in time. */
   async function forward(raw: Buffer): Promise<Buffer | undefined> {
@@ -92,6 +95,18 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
 
   async function handle(buf: Buffer, proto: 'udp' | 'tcp'): Promise<Buffer | undefined> {
     const t0 = performance.now();
+    // Fast path: a plain one-question query whose answer this zone version already gave. The key is the
+    // question's wire bytes (lower-cased) and RD, so no decoding is needed; only the id is patched in.
+    const plain = buf.length > 12 && !(buf[2] & 0x80) && buf.readUInt16BE(4) === 1 && buf.readUInt32BE(6) === 0 && buf.readUInt16BE(10) === 0;
+    const cacheKey = plain ? `${proto}${buf[2] & 1}${buf.toString('latin1', 12).toLowerCase()}` : undefined;
+    const hit = cacheKey ? answerCache.get(o.zone())?.get(cacheKey) : undefined;
+    if (hit) {
+      const out = Buffer.from(hit.buf);
+      out.writeUInt16BE(buf.readUInt16BE(0), 0);
+      buf.copy(out, 12, 12); // the question exactly as asked (resolvers using 0x20 case randomization check it)
+      metrics.count(hit.rcode, hit.qtype, (performance.now() - t0) / 1000);
+      return out;
+    }
     let query: Packet;
     try {
       query = dnsPacket.decode(buf);
@@ -103,18 +118,24 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     const qtype = String(query.questions?.[0]?.type ?? 'none');
     const finish = (resp: Packet | Buffer): Buffer => {
       const out = Buffer.isBuffer(resp) ? resp : proto === 'udp' ? fitUdp(resp, udpLimit(query)) : dnsPacket.encode(resp);
-      const rcode = out.length >= 4 ? out[3] & 0x0f : 0;
-      metrics.count(Object.keys(rcodes).find((k) => (rcodes as any)[k] === rcode) ?? String(rcode), qtype, (performance.now() - t0) / 1000);
+      metrics.count(rcodeName(out.length >= 4 ? out[3] & 0x0f : 0), qtype, (performance.now() - t0) / 1000);
       return out;
     };
+    const zone = o.zone();
+    let perZone = answerCache.get(zone);
+    if (!perZone) answerCache.set(zone, (perZone = new Map()));
     let decision;
     try {
-      decision = answerQuery(query, o.zone());
+      decision = answerQuery(query, zone);
     } catch (e) {
       o.logger.error({ err: (e as Error).message }, 'dns: answering failed');
       return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
     }
-    if (decision.kind === 'answer') return finish(decision.response);
+    if (decision.kind === 'answer') {
+      const out = finish(decision.response);
+      if (cacheKey && perZone.size < 50_000) perZone.set(cacheKey, { buf: out, rcode: rcodeName(out[3] & 15), qtype });
+      return out;
+    }
     if (inFlight >= maxInFlight) return finish(respond(query, rcodes.SERVFAIL, [], [], [], false));
     inFlight++;
     try {

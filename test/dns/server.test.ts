@@ -129,3 +129,16 @@ test.serial('10,000 random and malformed packets never stop it answering valid q
 test.serial('resolv.conf parsing keeps IPv4 nameservers', (t) => {
   t.deepEqual(parseResolvConf('search x\nnameserver 10.0.0.2\nnameserver ::1\n nameserver 1.1.1.1\n'), [{ host: '10.0.0.2', port: 53 }, { host: '1.1.1.1', port: 53 }]);
 });
+
+test.serial('cached answers follow zone changes and echo the question exactly as asked (0x20)', async (t) => {
+  let current = zone;
+  const dns = await startDnsServer({ bind: '127.0.0.1', port: 0, upstreams: [], zone: () => current, logger: log });
+  t.teardown(() => dns.close());
+  t.deepEqual(ips(await udpQuery(dns.port, 'my-svc.default.svc.cluster.local')), ['10.96.1.1']);
+  t.deepEqual(ips(await udpQuery(dns.port, 'my-svc.default.svc.cluster.local')), ['10.96.1.1'], 'cached');
+  const mixed = await udpQuery(dns.port, 'mY-sVc.DEFAULT.svc.cluster.local');
+  t.is(mixed.questions![0].name, 'mY-sVc.DEFAULT.svc.cluster.local');
+  // The service is recreated with a new ClusterIP: the next answer has it.
+  current = buildZone([svc('my-svc', { clusterIP: '10.96.7.7', ports: [{ port: 80 }] })], [], { zone: 'cluster.local', ttl: 5 });
+  t.deepEqual(ips(await udpQuery(dns.port, 'my-svc.default.svc.cluster.local')), ['10.96.7.7']);
+});
