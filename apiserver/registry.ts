@@ -323,6 +323,14 @@ export class Registry {
     if (m.deletionTimestamp) {
       // Already being deleted: a shorter grace period may still speed it up (as kubectl delete --grace-period=0 --force).
       if (grace === 0 && r.kind === 'Pod' && (m.finalizers ?? []).length === 0) return this.commitDelete(r, obj, []);
+      // With finalizers still on it, the shorter grace period is recorded, so the pod goes as soon as
+      // the last finalizer does (the kubelet's one delete is not lost while the GC finishes).
+      if (grace === 0 && r.kind === 'Pod' && (m.deletionGracePeriodSeconds ?? 0) > 0) {
+        if (opts.dryRun) return withTypeMeta(r, old);
+        m.deletionGracePeriodSeconds = 0;
+        const c = await this.storage.commit({ resource: resourceKey(r), key, obj });
+        return withTypeMeta(r, c.obj);
+      }
       return withTypeMeta(r, old);
     }
     m.deletionTimestamp = nowTimestamp(Date.now() + grace * 1000);

@@ -1,0 +1,114 @@
+// LoadBalancer IP allocation from a pool, as MetalLB's controller does it,
+// pure: parse the pool, then give each LoadBalancer Service the IP it already
+// has (if still valid), else the IP it asks for (spec.loadBalancerIP or
+// MetalLB's annotation) if free, else the lowest free one. Everything is
+// derived from the Services' statuses, so a restarted controller finds the
+// same answer.
+
+export interface IpRange {
+  start: number;
+  end: number;
+}
+
+export function ipToInt(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip.trim());
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+export function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/**
+ * Ranges as MetalLB's IPAddressPool `addresses` accepts them: `a.b.c.d-e.f.g.h`,
+ * a CIDR, or one address; several separated by commas, spaces or newlines.
+ */
+export function parsePool(text: string | undefined): { ranges: IpRange[]; errors: string[] } {
+  const ranges: IpRange[] = [];
+  const errors: string[] = [];
+  for (const tok of (text ?? '').split(/[\s,]+/).filter(Boolean)) {
+    if (tok.includes('-')) {
+      const [a, b] = tok.split('-');
+      const start = ipToInt(a);
+      const end = ipToInt(b);
+      if (start === undefined || end === undefined || end < start) errors.push(`invalid range "${tok}"`);
+      else ranges.push({ start, end });
+    } else if (tok.includes('/')) {
+      const [ip, bits] = tok.split('/');
+      const base = ipToInt(ip);
+      const n = Number(bits);
+      if (base === undefined || !Number.isInteger(n) || n < 0 || n > 32) errors.push(`invalid CIDR "${tok}"`);
+      else {
+        const size = 2 ** (32 - n);
+        const start = Math.floor(base / size) * size;
+        ranges.push({ start, end: start + size - 1 });
+      }
+    } else {
+      const ip = ipToInt(tok);
+      if (ip === undefined) errors.push(`invalid address "${tok}"`);
+      else ranges.push({ start: ip, end: ip });
+    }
+  }
+  return { ranges, errors };
+}
+
+export function poolContains(ranges: IpRange[], ip: string): boolean {
+  const n = ipToInt(ip);
+  return n !== undefined && ranges.some((r) => n >= r.start && n <= r.end);
+}
+
+export interface LbServiceView {
+  /** `ns/name` */
+  key: string;
+  /** IP asked for (spec.loadBalancerIP or metallb.universe.tf/loadBalancerIPs). */
+  requested?: string;
+  /** IP in status now. */
+  current?: string;
+  /** For ordering: who was first. */
+  creationTimestamp?: string;
+}
+
+export type Allocation = { ip: string } | { error: string };
+
+/** One allocation per Service: current ones kept first (oldest Service wins a clash), then requests, then the rest lowest-free. */
+export function allocate(services: LbServiceView[], ranges: IpRange[]): Map<string, Allocation> {
+  const out = new Map<string, Allocation>();
+  const used = new Map<string, string>(); // ip → service key
+  const order = [...services].sort((a, b) => (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || a.key.localeCompare(b.key));
+  for (const s of order) {
+    if (!s.current || !poolContains(ranges, s.current) || used.has(s.current)) continue;
+    if (s.requested && s.requested !== s.current) continue;
+    used.set(s.current, s.key);
+    out.set(s.key, { ip: s.current });
+  }
+  const rest = order.filter((s) => !out.has(s.key));
+  // Requests first, so a Service asking for an address gets it before a lowest-free pick takes it.
+  for (const s of rest.filter((s) => s.requested)) {
+    const ip = s.requested!;
+    if (!poolContains(ranges, ip)) out.set(s.key, { error: `["${ip}"] is not allowed in config` });
+    else if (used.has(ip)) out.set(s.key, { error: `can't change sharing key for "${s.key}", address also in use by ${used.get(ip)}` });
+    else {
+      used.set(ip, s.key);
+      out.set(s.key, { ip });
+    }
+  }
+  for (const s of rest.filter((s) => !s.requested)) {
+    let found: string | undefined;
+    for (const r of ranges) {
+      for (let n = r.start; n <= r.end && !found; n++) {
+        const ip = intToIp(n);
+        if (!used.has(ip)) found = ip;
+      }
+      if (found) break;
+    }
+    if (!found) out.set(s.key, { error: 'no available IPs' });
+    else {
+      used.set(found, s.key);
+      out.set(s.key, { ip: found });
+    }
+  }
+  return out;
+}
