@@ -36,9 +36,14 @@ export class Ctx {
 
   private connect(): Promise<{ client: Client; config: ClusterConfig }> {
     this.clientP ??= (async () => {
-      const [{ loadClusterConfig }, { Client }] = await Promise.all([import('./kubeconfig.js'), import('../client/http.js')]);
+      const [{ loadClusterConfig }, { Client }, { caVerifyingAgent }] = await Promise.all([
+        import('./kubeconfig.js'),
+        import('../client/http.js'),
+        import('./tls-agent.js'),
+      ]);
       const config = await loadClusterConfig(this.flags.kubeconfig || undefined, this.flags.context || undefined);
-      const client = new Client(config);
+      const agent = config.server.startsWith('https:') && config.caCert ? caVerifyingAgent(config.caCert) : undefined;
+      const client = new Client(config, agent);
       this.closers.push(() => client.close());
       return { client, config };
     })();
@@ -62,6 +67,11 @@ export class Ctx {
 
   async server(): Promise<string> {
     return (await this.connect()).config.server;
+  }
+
+  /** The connection settings (for streams the JSON client does not carry: logs, exec, port-forward). */
+  async clusterConfig(): Promise<ClusterConfig> {
+    return (await this.connect()).config;
   }
 
   usageError(msg: string): CliError {

@@ -59,12 +59,14 @@ export class Client {
   private readonly url: URL;
   private readonly agent: http.Agent;
 
-  constructor(readonly config: ClusterConfig) {
+  /** `agent`: a caller's own connection pool (the CLI passes one that verifies the cluster CA without Node's root store). */
+  constructor(readonly config: ClusterConfig, agent?: http.Agent) {
     this.url = new URL(config.server);
     this.agent =
-      this.url.protocol === 'https:'
+      agent ??
+      (this.url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, ca: config.caCert, maxSockets: 64 })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+        : new http.Agent({ keepAlive: true, maxSockets: 64 }));
   }
 
   private open(method: string, path: string, o: RequestOptions, onResponse: (res: IncomingMessage) => void, onError: (e: Error) => void) {

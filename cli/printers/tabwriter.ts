@@ -4,8 +4,14 @@
 // last cell of a line is not padded. With rememberWidths a column never
 // shrinks across flushes, so `get -w` rows stay aligned with the header.
 
-const MIN_WIDTH = 6;
-const PADDING = 3;
+/** kubectl's printers.GetNewTabWriter settings; describe uses Go's defaults (minwidth 0, padding 2). */
+export interface TabWriterOptions {
+  minWidth: number;
+  padding: number;
+  rememberWidths: boolean;
+}
+
+const GET_OPTIONS: TabWriterOptions = { minWidth: 6, padding: 3, rememberWidths: true };
 
 /** Display width as Go's tabwriter counts it: runes. */
 function width(s: string): number {
@@ -18,10 +24,14 @@ export class TabWriter {
   private lines: string[][] = [];
   private widths: number[] = [];
 
+  private readonly o: TabWriterOptions;
+
   constructor(
     private readonly sink: (s: string) => void,
-    private readonly rememberWidths = true,
-  ) {}
+    options: Partial<TabWriterOptions> = {},
+  ) {
+    this.o = { ...GET_OPTIONS, ...options };
+  }
 
   /** Text with `\t` between cells and `\n` ending lines, as Go code writes into a tabwriter. */
   write(text: string): void {
@@ -62,12 +72,12 @@ export class TabWriter {
           continue;
         }
         let end = start;
-        let w = MIN_WIDTH;
+        let w = this.o.minWidth;
         while (end < lines.length && lines[end].length - 1 > col) {
-          w = Math.max(w, width(lines[end][col]) + PADDING);
+          w = Math.max(w, width(lines[end][col]) + this.o.padding);
           end++;
         }
-        if (this.rememberWidths) {
+        if (this.o.rememberWidths) {
           if (col < this.widths.length) {
             if (w < this.widths[col]) w = this.widths[col];
             else this.widths[col] = w;

@@ -1,0 +1,94 @@
+// mk8s explain-route svc/NAME: the path a packet to a Service takes through
+// the rules kube-proxy (and mk8s' proxy) writes, read from the API: the
+// ClusterIP:port (and nodePort, LoadBalancer IP) → KUBE-SVC-<hash> →
+// one KUBE-SEP-<hash> per endpoint with its probability → the pod IP:port
+// on its node. Chain names and probabilities come from the same pure
+// functions the proxy uses (api/kube-proxy-names.ts, proxy/rules/desired.ts).
+import type { Command, Ctx } from '../context.js';
+import type { KubeObject } from '../../api/types.js';
+import { findByKind } from '../../api/resources.js';
+import { CliError } from '../errors.js';
+import { parseSingleRef } from '../resolve.js';
+import { endpointChain, externalChain, serviceChain, localChain } from '../../api/kube-proxy-names.js';
+import { servicePorts, usableEndpoints, probability } from '../../proxy/rules/desired.js';
+
+export function explainRoute(svc: KubeObject, slices: KubeObject[], nodes: KubeObject[]): string {
+  const spec = svc.spec ?? {};
+  const id = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const lines: string[] = [];
+  const type = spec.type ?? 'ClusterIP';
+  if (type === 'ExternalName') {
+    lines.push(`Service ${id}: ExternalName ${spec.externalName}`);
+    lines.push(`  DNS answers ${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local with a CNAME to ${spec.externalName}; no iptables rules, packets go wherever that name resolves.`);
+    return lines.join('\n') + '\n';
+  }
+  if (!spec.clusterIP || spec.clusterIP === 'None') {
+    lines.push(`Service ${id}: headless (clusterIP None)`);
+    lines.push('  No virtual IP and no iptables rules: DNS answers with the ready pod IPs directly.');
+    for (const s of slices) for (const e of s.endpoints ?? []) lines.push(`    ${e.addresses?.[0]}${e.nodeName ? ` on ${e.nodeName}` : ''}`);
+    return lines.join('\n') + '\n';
+  }
+  const nodeIp = new Map<string, string>();
+  for (const n of nodes) {
+    const ip = (n.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+    if (ip) nodeIp.set(n.metadata.name!, ip);
+  }
+  const podOf = new Map<string, { pod?: string; node?: string }>();
+  for (const s of slices) for (const e of s.endpoints ?? []) podOf.set(e.addresses?.[0], { pod: e.targetRef?.name, node: e.nodeName });
+  lines.push(`Service ${id}: ${type}, ClusterIP ${spec.clusterIP}`);
+  const infos = servicePorts([{ ...svc, metadata: { ...svc.metadata } }], slices);
+  for (const info of infos) {
+    const p = (spec.ports ?? []).find((x: any) => (x.name ?? '') === info.portName && (x.protocol ?? 'TCP').toLowerCase() === info.protocol);
+    const proto = info.protocol.toUpperCase();
+    const svcChain = serviceChain(info.spn, info.protocol);
+    lines.push('');
+    lines.push(`port ${info.portName ? `${info.portName} ` : ''}${info.port}/${proto} -> targetPort ${p?.targetPort ?? info.port}`);
+    const internal = info.internalLocal ? localChain(info.spn, info.protocol) : svcChain;
+    lines.push(`  ${info.clusterIP}:${info.port}  KUBE-SERVICES -> ${internal}${info.internalLocal ? ' (internalTrafficPolicy Local: endpoints on the same node only)' : ''}`);
+    const ext = externalChain(info.spn, info.protocol);
+    if (info.nodePort) {
+      const ips = [...nodeIp.values()];
+      lines.push(`  ${ips.length ? ips.map((ip) => `${ip}:${info.nodePort}`).join(', ') : `<any node IP>:${info.nodePort}`}  KUBE-NODEPORTS -> ${ext} -> ${info.externalLocal ? localChain(info.spn, info.protocol) : svcChain}`);
+    }
+    for (const ip of [...info.loadBalancerIPs, ...info.externalIPs]) lines.push(`  ${ip}:${info.port}  KUBE-SERVICES -> ${ext} -> ${svcChain}`);
+    if (type === 'LoadBalancer' && info.loadBalancerIPs.length === 0) lines.push('  LoadBalancer IP: <pending>');
+    const eps = usableEndpoints(info.endpoints);
+    if (eps.length === 0) {
+      lines.push(`  ${svcChain}: no ready endpoints, so KUBE-SERVICES REJECTs packets to ${info.clusterIP}:${info.port} (as kube-proxy)`);
+      continue;
+    }
+    lines.push(`  ${svcChain} picks one endpoint (the rules are tried in order):`);
+    eps.forEach((e, i) => {
+      const left = eps.length - i;
+      const chance = left > 1 ? `probability ${probability(1 / left)}` : i === 0 ? 'always' : 'otherwise';
+      const where = podOf.get(e.ip);
+      const node = e.nodeName ?? where?.node;
+      const on = node ? ` on node ${node}${nodeIp.get(node) ? ` (${nodeIp.get(node)})` : ''}` : '';
+      lines.push(`    ${chance.padEnd(24)} -> ${endpointChain(info.spn, info.protocol, `${e.ip}:${e.port}`)} -> DNAT ${e.ip}:${e.port}  ${where?.pod ? `pod ${where.pod}` : ''}${on}${e.ready ? '' : ' (terminating)'}`);
+    });
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function run(ctx: Ctx): Promise<number> {
+  const { type, name } = ctx.args[0]?.includes('/') ? parseSingleRef(ctx.args) : parseSingleRef(['svc', ...ctx.args]);
+  if (type.kind !== 'Service') throw new CliError('error: explain-route explains services: mk8s explain-route svc/NAME');
+  const client = await ctx.client();
+  const ns = await ctx.namespace();
+  const svc = await client.get(type, ns, name);
+  const [slices, nodes] = await Promise.all([
+    client.list(findByKind('discovery.k8s.io/v1', 'EndpointSlice')!, ns, { labelSelector: `kubernetes.io/service-name=${name}` }).then((l) => l.items),
+    client.list(findByKind('v1', 'Node')!).then((l) => l.items),
+  ]);
+  ctx.out.write(explainRoute(svc, slices, nodes));
+  return 0;
+}
+
+const cmd: Command = {
+  use: 'explain-route svc/NAME',
+  short: 'mk8s: show the path a packet to a Service takes (ClusterIP -> KUBE-SVC -> KUBE-SEP -> pod)',
+  flags: [],
+  run,
+};
+
+export default cmd;
