@@ -2,18 +2,9 @@
 // `deploy` and know which resources are namespaced. Pure: built from
 // api/resources.ts.
 import { resourceTypes, resourceVerbs, type ResourceType } from '../api/resources.js';
+import { mk8sVersion } from '../api/version.js';
 
-export const serverVersion = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-mk8s',
-  gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean',
-  buildDate: '2026-11-01T00:00:00Z',
-  goVersion: `node ${process.version}`,
-  compiler: 'mk8s',
-  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
-};
+export const serverVersion = mk8sVersion;
 
 const subresourceVerbs: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],

@@ -3,23 +3,14 @@
 import type { Command, Ctx } from '../context.js';
 import type { FlagSpec } from '../flags.js';
 import { toJson, toYaml } from '../printers/yaml.js';
+import { mk8sVersion } from '../../api/version.js';
 
 const flags: FlagSpec[] = [
   { name: 'client', type: 'bool', usage: 'If true, shows client version only (no server required).' },
   { name: 'output', short: 'o', type: 'string', usage: 'One of \'yaml\' or \'json\'.' },
 ];
 
-export const clientVersion = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0-mk8s',
-  gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean',
-  buildDate: '2026-11-01T00:00:00Z',
-  goVersion: `node ${process.version}`,
-  compiler: 'mk8s',
-  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
-};
+export const clientVersion = mk8sVersion;
 
 async function run(ctx: Ctx): Promise<number> {
   let server: any;
