@@ -12,6 +12,7 @@ import { NamespaceFinalizer } from './namespaces.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
 import { ensureServingCerts } from './certs.js';
 import { nthIp, parseCidr, parsePortRange } from './allocators.js';
+import { KubeletProxy } from './kubelet-proxy.js';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -59,14 +60,17 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     reservedIPs: new Set([nthIp(serviceCidr, 1), nthIp(serviceCidr, 10)]),
   });
   const finalizer = new NamespaceFinalizer(registry, log);
+  const kubeletProxy = new KubeletProxy(registry, token, log);
   const app = buildHttpServer(registry, {
     token,
     serverAddress: `${bind}:${o.port ?? 6443}`,
     logger: log,
     bookmarkInterval: o.bookmarkInterval,
-    streamHandler: o.streamHandler,
+    streamHandler: o.streamHandler ?? kubeletProxy.handle,
     https: { cert: certs.cert, key: certs.key },
   });
+  // exec/attach/portforward arrive as HTTP Upgrade requests, which never reach fastify's routes.
+  if (!o.streamHandler) app.server.on('upgrade', kubeletProxy.upgrade);
   try {
     await app.listen({ host: bind, port: o.port ?? 6443 });
     const addr = app.server.address();

@@ -96,8 +96,11 @@ export const RECIPES: Readonly<Record<BuiltinImageName, ImageRecipe>> = {
       // busybox's stays reachable as `busybox nslookup`.
       { path: '/usr/bin/nslookup', debianPackage: 'dnsutils' },
       { path: '/usr/bin/host', debianPackage: 'dnsutils' },
+      // Debian's busybox sh runs its own applets before PATH, so inside `sh` the
+      // busybox nslookup would shadow BIND's: the toolbox's /bin/sh is dash.
+      { path: '/usr/bin/dash', debianPackage: 'dash' },
     ],
-    symlinks: {},
+    symlinks: { '/bin/sh': '/usr/bin/dash' },
     cmd: ['/usr/lib/mk8s/idle'],
     expose: [],
     env: { PATH },

@@ -2,25 +2,15 @@
 // auth over TLS, discovery, Tables, create/apply/label/delete with the
 // tutorials' own Service YAML.
 import test from 'ava';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startTestApi, type TestApi } from '../helpers/cluster.js';
-import { repoRoot, run } from '../helpers/process.js';
+import { run } from '../helpers/process.js';
+import { tutorialYaml } from '../helpers/tutorials.js';
 
 const kubectlPath = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
-const tutorial = (file: string) => readFileSync(join(repoRoot, '..', 'shared', 'tutorials', file), 'utf8');
-
-/** A YAML block of a tutorial: the lines after its file-name caption, up to the first blank line. */
-function tutorialYaml(file: string, caption: string): string {
-  const text = tutorial(file);
-  const start = text.indexOf(`${caption}\n\napiVersion:`);
-  if (start < 0) throw new Error(`${caption} not found in ${file}`);
-  const body = text.slice(start + caption.length + 2);
-  return body.slice(0, body.indexOf('\n\n')) + '\n';
-}
-
 let api: TestApi;
 let dir: string;
 const kubectl = (...args: string[]) => run(kubectlPath!, ['--kubeconfig', api.server.kubeconfigPath, ...args]);

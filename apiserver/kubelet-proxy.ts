@@ -1,0 +1,160 @@
+// pods/log, pods/exec, pods/attach and pods/portforward, as kube-apiserver
+// serves them: proxied to the kubelet of the pod's node (its InternalIP and
+// status.daemonEndpoints.kubeletEndpoint.Port). Logs are a plain streamed
+// GET; exec and port-forward are HTTP Upgrade (WebSocket) connections,
+// handed to the kubelet byte for byte after the apiserver has checked the
+// token and found the pod.
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../api/types.js';
+import { findByPlural } from '../api/resources.js';
+import { ApiError, errors, statusFailure } from '../api/status.js';
+import type { Registry } from './registry.js';
+
+const podsType = findByPlural('', 'pods')!;
+const nodesType = findByPlural('', 'nodes')!;
+
+export interface KubeletAddress {
+  host: string;
+  port: number;
+}
+
+/** Where the pod's kubelet listens, from its Node object. */
+export function kubeletAddress(node: KubeObject): KubeletAddress | undefined {
+  const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  return ip ? { host: ip, port } : undefined;
+}
+
+/** The container a request is for: the one named, or the pod's only one (as the apiserver's pod strategy). */
+export function pickContainer(pod: KubeObject, requested: string | undefined): string {
+  const names: string[] = (pod.spec?.containers ?? []).map((c: any) => c.name);
+  const initNames: string[] = (pod.spec?.initContainers ?? []).map((c: any) => c.name);
+  const name = pod.metadata.name;
+  if (requested) {
+    if (!names.includes(requested) && !initNames.includes(requested)) throw errors.badRequest(`container ${requested} is not valid for pod ${name}`);
+    return requested;
+  }
+  if (names.length === 1) return names[0];
+  throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+}
+
+/** The kubelet path for a pod subresource request (pure). */
+export function kubeletPath(pod: KubeObject, sub: string, query: URLSearchParams): string {
+  const ns = encodeURIComponent(pod.metadata.namespace!);
+  const name = encodeURIComponent(pod.metadata.name!);
+  const q = new URLSearchParams(query);
+  switch (sub) {
+    case 'log': {
+      const c = pickContainer(pod, q.get('container') ?? undefined);
+      q.delete('container');
+      const qs = q.toString();
+      return `/containerLogs/${ns}/${name}/${encodeURIComponent(c)}${qs ? `?${qs}` : ''}`;
+    }
+    case 'exec':
+    case 'attach': {
+      const c = pickContainer(pod, q.get('container') ?? undefined);
+      q.delete('container');
+      return `/${sub}/${ns}/${name}/${encodeURIComponent(c)}?${q.toString()}`;
+    }
+    case 'portforward': {
+      const qs = q.toString();
+      return `/portForward/${ns}/${name}${qs ? `?${qs}` : ''}`;
+    }
+    default:
+      throw errors.pathNotFound();
+  }
+}
+
+export class KubeletProxy {
+  constructor(
+    private readonly registry: Registry,
+    private readonly token: string,
+    private readonly log: Logger,
+  ) {}
+
+  private target(pod: KubeObject): KubeletAddress {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw errors.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    const addr = kubeletAddress(this.registry.get(nodesType, undefined, nodeName));
+    if (!addr) throw errors.serviceUnavailable(`node ${nodeName} has no InternalIP: is its kubelet running?`);
+    return addr;
+  }
+
+  /** HttpOptions.streamHandler: plain requests (logs) streamed back from the kubelet. */
+  readonly handle = async (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void> => {
+    if (sub !== 'log') throw errors.badRequest('Upgrade request required: exec, attach and port-forward are served over WebSocket');
+    const url = new URL(req.url, 'https://apiserver');
+    const path = kubeletPath(pod, sub, url.searchParams);
+    const addr = this.target(pod);
+    await new Promise<void>((resolve, reject) => {
+      const upstream = http.get({ host: addr.host, port: addr.port, path, timeout: 10_000 }, (res) => {
+        upstream.setTimeout(0);
+        reply.hijack();
+        const out = reply.raw;
+        const headers: Record<string, string> = { 'Content-Type': String(res.headers['content-type'] ?? 'text/plain') };
+        if (res.headers['content-length']) headers['Content-Length'] = String(res.headers['content-length']);
+        else headers['Transfer-Encoding'] = 'chunked';
+        out.writeHead(res.statusCode ?? 502, headers);
+        out.flushHeaders();
+        res.pipe(out);
+        const done = () => {
+          res.destroy();
+          resolve();
+        };
+        out.on('close', done);
+        res.on('end', resolve);
+      });
+      upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
+      upstream.on('error', (e) => reject(errors.serviceUnavailable(`error dialing backend: dial tcp ${addr.host}:${addr.port}: ${e.message}`)));
+    });
+  };
+
+  /** The HTTP server's 'upgrade' listener: exec/attach/portforward handed to the kubelet. */
+  readonly upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const fail = (e: ApiError) => {
+      const body = JSON.stringify(e.status);
+      socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'https://apiserver');
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
+      if (!m) return fail(errors.pathNotFound());
+      if (req.headers.authorization !== `Bearer ${this.token}`) return fail(errors.unauthorized());
+      const [, ns, name, sub] = m.map(decodeURIComponent);
+      const pod = this.registry.get(podsType, ns, name);
+      const path = kubeletPath(pod, sub, url.searchParams);
+      const addr = this.target(pod);
+      const upstream = net.connect({ host: addr.host, port: addr.port });
+      upstream.setNoDelay(true);
+      let connected = false;
+      upstream.on('connect', () => {
+        connected = true;
+        const lines = [`${req.method} ${path} HTTP/1.1`, `Host: ${addr.host}:${addr.port}`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          const k = req.rawHeaders[i].toLowerCase();
+          if (k === 'host' || k === 'authorization') continue;
+          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        }
+        upstream.write(lines.join('\r\n') + '\r\n\r\n');
+        if (head.length) upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+        this.log.info({ pod: `${ns}/${name}`, sub, node: pod.spec.nodeName }, 'stream proxied to kubelet');
+      });
+      upstream.on('error', (e) => {
+        if (!connected) return fail(errors.serviceUnavailable(`error dialing backend: dial tcp ${addr.host}:${addr.port}: ${e.message}`));
+        socket.destroy();
+      });
+      socket.on('error', () => upstream.destroy());
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+    } catch (e) {
+      if (e instanceof ApiError) return fail(e);
+      fail(new ApiError(statusFailure(500, 'InternalError', (e as Error).message)));
+    }
+  };
+}

@@ -1,0 +1,326 @@
+// `mk8s up`: prerequisites, the node network, images, the control plane and
+// one kubelet per node as background processes, the shared kubeconfig, and
+// a wait until every node is Ready. Running it on a cluster that is up says
+// so (and restarts any of its processes that died).
+import { copyFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../client/http.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { intToIp, parseCidr } from '../apiserver/allocators.js';
+import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates, pickFreeSubnet, type ClusterLayout, type ClusterOptions, type NodeLayout } from './layout.js';
+import { networkConflicts, networkUp } from './network.js';
+import { checkPrerequisites, describeMissing, installPrerequisites } from './prereqs.js';
+import { exec } from './exec.js';
+import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, tailFile, writeState, type ClusterState, type ProcessSpec } from './state.js';
+import { down } from './down.js';
+import { readyNodes } from './status.js';
+import { controlPlaneEntry } from './control-plane.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/cli/main.js and dist/cluster/control-plane.js, next to this module once built. */
+export const mk8sMain = join(here, '..', 'cli', 'main.js');
+const controlPlaneMain = controlPlaneEntry;
+
+export interface UpOptions extends Partial<ClusterOptions> {
+  installDeps?: boolean;
+  /** Seconds to wait for the nodes to be Ready. */
+  waitSeconds?: number;
+  nodeMonitorGracePeriodSeconds?: number;
+  podEvictionTimeoutSeconds?: number;
+  /** Upstream resolvers for names outside the cluster zone (`ip:port,…`); default: the host's resolv.conf. */
+  dnsUpstreams?: string;
+  /** Build the images if missing (default true). */
+  images?: boolean;
+  say?: (line: string) => void;
+}
+
+/** The processes of a cluster: the control plane, then each node's agents. */
+export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState['options']): ProcessSpec[] {
+  const controlPlane: ProcessSpec = {
+    role: 'control-plane',
+    argv: [
+      process.execPath,
+      controlPlaneMain,
+      '--data-dir', join(dir, 'apiserver'),
+      '--bind', l.hostIp,
+      '--port', String(l.options.apiPort),
+      '--service-cidr', l.options.serviceCidr,
+      '--cluster-name', l.options.name,
+      '--lb-pool', lbPool(l),
+      ...(o.nodeMonitorGracePeriodSeconds ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriodSeconds)] : []),
+      ...(o.podEvictionTimeoutSeconds !== undefined ? ['--pod-eviction-timeout', String(o.podEvictionTimeoutSeconds)] : []),
+    ],
+    log: join(dir, 'logs', 'control-plane.log'),
+  };
+  return [controlPlane, ...l.nodes.flatMap((n) => nodeAgents(l, n, dir, o))];
+}
+
+/** LoadBalancer addresses on the node network (.200-.250 of a /24), as MetalLB's layer-2 pool. */
+export function lbPool(l: ClusterLayout): string {
+  const base = parseCidr(l.options.nodeCidr).base;
+  return `${intToIp(base + 200)}-${intToIp(base + 250)}`;
+}
+
+/**
+ * The agents each node runs inside its network namespace: the kubelet and
+ * the proxy (iptables rules and node-local DNS).
+ */
+export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: ClusterState['options'] = {}): ProcessSpec[] {
+  return [
+    {
+      role: 'kubelet',
+      node: n.name,
+      argv: [
+        'ip', 'netns', 'exec', n.netns,
+        process.execPath, mk8sMain, 'kubelet',
+        '--node-name', n.name,
+        '--pod-cidr', n.podCidr,
+        '--node-ip', n.ip,
+        '--kubeconfig', join(dir, 'kubeconfig'),
+        '--port', String(l.options.kubeletPort),
+        '--root-dir', join(dir, 'nodes', n.name),
+        '--cluster-dns', l.clusterDns,
+        ...(n.role === 'control-plane' ? ['--control-plane'] : []),
+      ],
+      log: join(dir, 'logs', `kubelet-${n.name}.log`),
+    },
+    {
+      // The node's Service data path (iptables) and its node-local cluster DNS.
+      role: 'proxy',
+      node: n.name,
+      argv: [
+        'ip', 'netns', 'exec', n.netns,
+        process.execPath, mk8sMain, 'proxy',
+        '--node-name', n.name,
+        '--node-ip', n.ip,
+        '--kubeconfig', join(dir, 'kubeconfig'),
+        '--cluster-cidr', l.options.podCidr,
+        '--service-cidr', l.options.serviceCidr,
+        ...(o.dnsUpstreams ? ['--dns-upstream', o.dnsUpstreams] : []),
+      ],
+      log: join(dir, 'logs', `proxy-${n.name}.log`),
+    },
+  ];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number): Promise<Client> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    if (existsSync(kubeconfig)) {
+      const client = new Client(loadKubeconfig(kubeconfig));
+      try {
+        await client.request('GET', '/readyz', { timeoutMs: 2000 });
+        return client;
+      } catch (e) {
+        last = (e as Error).message;
+        client.close();
+      }
+    }
+    await sleep(200);
+  }
+  throw new Error(`the API server did not come up in ${timeoutMs / 1000}s (${last}); its log:\n${tailFile(logFile)}`);
+}
+
+
+async function ensureImages(say: (s: string) => void): Promise<void> {
+  const buildPath = '../images/build.js';
+  let build: any;
+  try {
+    build = await import(buildPath);
+  } catch {
+    say('  ! the image builder is not built into this mk8s; pods need the image mk8s/pause:1.0');
+    return;
+  }
+  const r = await build.buildImages({ log: (line: string) => !/up to date/.test(line) && say(`    ${line}`) });
+  say(`  ✓ images: ${r.built.length ? `built ${r.built.join(', ')}` : `${r.skipped.length} built-in images up to date`}`);
+}
+
+export function nextSteps(s: ClusterState): string {
+  return [
+    '',
+    `Cluster "${s.name}" is up: ${s.layout.nodes.length} node(s), API server ${s.layout.apiServer}`,
+    `kubeconfig: ${s.kubeconfig}  (mk8s uses it; for kubectl: export KUBECONFIG=${s.kubeconfig})`,
+    '',
+    'Try next:',
+    '  mk8s get nodes -o wide',
+    '  mk8s create deployment hello --image=pbitty/hello-from --replicas=3 --port=80',
+    '  mk8s get pods -o wide',
+    '  mk8s expose deployment hello --port=80',
+    '  mk8s status            (what runs where)',
+    '  mk8s down              (remove everything mk8s up made)',
+    '',
+  ].join('\n');
+}
+
+export async function up(o: UpOptions): Promise<number> {
+  const say = o.say ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const started = Date.now();
+  const name = o.name ?? defaultClusterOptions.name;
+  const dir = clusterDir(name);
+
+  let missing = await checkPrerequisites();
+  if (missing.length && o.installDeps) missing = await installPrerequisites(missing, join(dir, 'logs'), say);
+  if (missing.length) {
+    say(`mk8s up needs:\n${describeMissing(missing)}`);
+    return 1;
+  }
+
+  const existing = await readState(dir);
+  if (existing) return repair(existing, say);
+
+  // The node network: 172.18.0.0/24 unless taken (e.g. by a Docker network), then the next free /24.
+  let nodeCidr = o.nodeCidr ?? defaultClusterOptions.nodeCidr;
+  if (!o.nodeCidr) {
+    const [routes, addrs] = await Promise.all([exec(['ip', '-4', 'route', 'show', 'table', 'all']), exec(['ip', '-4', 'addr'])]);
+    const free = pickFreeSubnet(nodeSubnetCandidates(nodeCidr), cidrsInUse(routes.stdout, addrs.stdout));
+    if (!free) {
+      say('error: no free /24 for the node network among 172.18-31.0.0/24; pass --node-cidr');
+      return 1;
+    }
+    nodeCidr = free;
+  }
+  const options: ClusterOptions = {
+    ...defaultClusterOptions,
+    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in defaultClusterOptions)),
+    name,
+    nodeCidr,
+  };
+  let layout: ClusterLayout;
+  try {
+    layout = clusterLayout(options);
+  } catch (e) {
+    say(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  const conflicts = await networkConflicts(layout);
+  if (conflicts.length) {
+    say(`error: cannot make the node network of cluster "${name}":\n${conflicts.map((c) => `  ✗ ${c}`).join('\n')}\n(another mk8s cluster? try: mk8s status, mk8s down --name …; or pick --name/--bridge/--node-cidr/--pod-cidr)`);
+    return 1;
+  }
+
+  const state: ClusterState = {
+    name,
+    dir,
+    layout,
+    createdAt: new Date().toISOString(),
+    processes: [],
+    kubeconfig: sharedKubeconfigPath(),
+    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams },
+  };
+  // Recorded before anything is made, so `mk8s down` can undo a half-done up.
+  await writeState(state);
+  say(`Creating cluster "${name}" with ${layout.nodes.length} node(s) …`);
+  try {
+    await networkUp(layout);
+    say(`  ✓ node network: bridge ${options.bridge} ${layout.hostIp}/${layout.prefixLen}; ${layout.nodes.map((n) => `${n.name} ${n.ip} (pods ${n.podCidr})`).join(', ')}`);
+    if (o.images !== false) {
+      await ensureImages(say);
+    }
+    const procs = clusterProcesses(layout, dir, state.options);
+    const cp = await spawnDetached(procs[0]);
+    state.processes.push(cp);
+    await writeState(state);
+    const client = await waitForApi(join(dir, 'apiserver', 'kubeconfig'), cp.log, 30_000);
+    await mkdir(dirname(state.kubeconfig), { recursive: true });
+    await copyFile(join(dir, 'apiserver', 'kubeconfig'), join(dir, 'kubeconfig'));
+    await copyFile(join(dir, 'apiserver', 'kubeconfig'), state.kubeconfig);
+    say(`  ✓ control plane: API server ${layout.apiServer} (pid ${cp.pid})`);
+    for (const p of procs.slice(1)) state.processes.push(await spawnDetached(p));
+    await writeState(state);
+    say(`  ✓ kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
+    try {
+      await waitForNodes(client, state, (o.waitSeconds ?? 90) * 1000, say);
+    } finally {
+      client.close();
+    }
+  } catch (e) {
+    say(`error: ${(e as Error).message}`);
+    say(`logs are in ${join(dir, 'logs')}; cleaning up what was made …`);
+    await down({ name, keepData: true, keepLogs: true, say: () => undefined });
+    return 1;
+  }
+  say(`  ✓ all nodes Ready (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  say(nextSteps(state));
+  return 0;
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`${url} did not answer in ${timeoutMs / 1000}s`);
+}
+
+/** Until every node is Ready with a heartbeat since `since` (so a restarted kubelet has reported in). */
+async function waitForNodes(client: Client, s: ClusterState, timeoutMs: number, say: (l: string) => void, since = 0): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const want = s.layout.nodes.map((n) => n.name);
+  let shown = -1;
+  for (;;) {
+    let ready: string[] = [];
+    try {
+      ready = (await readyNodes(client)).filter((n) => n.ready && n.heartbeat >= Math.floor(since / 1000) * 1000 && want.includes(n.name)).map((n) => n.name);
+    } catch {
+      /* API busy: try again */
+    }
+    if (ready.length !== shown) {
+      shown = ready.length;
+      say(`  … nodes Ready: ${ready.length}/${want.length}`);
+    }
+    if (ready.length === want.length) return;
+    for (const p of s.processes) {
+      if (!processAlive(p, s.dir)) throw new Error(`${p.role}${p.node ? ` ${p.node}` : ''} exited; its log:\n${tailFile(p.log)}`);
+    }
+    if (Date.now() > until) throw new Error(`nodes not Ready after ${timeoutMs / 1000}s: ${want.filter((n) => !ready.includes(n)).join(', ')}`);
+    await sleep(300);
+  }
+}
+
+/** `mk8s up` on a cluster that exists: restart what died, then say it is up. */
+async function repair(s: ClusterState, say: (l: string) => void): Promise<number> {
+  const dead = s.processes.filter((p) => !processAlive(p, s.dir));
+  const netnsGone = s.layout.nodes.filter((n) => !existsSync(`/run/netns/${n.netns}`));
+  if (netnsGone.length || s.processes.length === 0) {
+    say(`cluster "${s.name}" is broken (${netnsGone.length ? `missing node namespaces: ${netnsGone.map((n) => n.name).join(', ')}` : 'it never finished coming up'}): run mk8s down${s.name === 'mk8s' ? '' : ` --name ${s.name}`}, then mk8s up`);
+    return 1;
+  }
+  if (!dead.length) {
+    say(`cluster "${s.name}" is already up (API server ${s.layout.apiServer}; mk8s status shows more)`);
+    return 0;
+  }
+  const restartedAt = Date.now();
+  // The control plane first, and up, before the node agents that talk to it.
+  dead.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane'));
+  let client: Client | undefined;
+  for (const p of dead) {
+    if (p.role !== 'control-plane' && !client) client = await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
+    const i = s.processes.indexOf(p);
+    s.processes[i] = await spawnDetached(p);
+    say(`  ✓ restarted ${p.role}${p.node ? ` on ${p.node}` : ''} (pid ${s.processes[i].pid})`);
+  }
+  await writeState(s);
+  client ??= await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
+  try {
+    await waitForNodes(client, s, 60_000, say, restartedAt);
+    for (const p of dead) {
+      const n = s.layout.nodes.find((x) => x.name === p.node);
+      if (p.role === 'kubelet' && n) await waitForHttp(`http://${n.ip}:${s.layout.options.kubeletPort}/healthz`, 30_000);
+    }
+  } finally {
+    client.close();
+  }
+  say(`cluster "${s.name}" is up`);
+  return 0;
+}

@@ -1,0 +1,318 @@
+// The kubelet's Docker edge (dockerode): pause and app containers with the
+// io.mk8s.* labels that let a restarted kubelet find what it owns, and the
+// reads that turn them back into ObservedContainers. No decisions here.
+import Docker from 'dockerode';
+import { PassThrough, type Readable } from 'node:stream';
+import type { KubeObject } from '../api/types.js';
+import type { ObservedContainer, RunState } from './desired.js';
+
+export const LABEL = {
+  uid: 'io.mk8s.pod-uid',
+  pod: 'io.mk8s.pod-name',
+  namespace: 'io.mk8s.pod-namespace',
+  node: 'io.mk8s.node',
+  container: 'io.mk8s.container-name',
+  role: 'io.mk8s.role',
+  attempt: 'io.mk8s.attempt',
+  /** The image the pod asked for (the container may run a stand-in). */
+  requestedImage: 'io.mk8s.requested-image',
+} as const;
+
+export const PAUSE_IMAGE = 'mk8s/pause:1.0';
+
+export interface PodRef {
+  uid: string;
+  name: string;
+  namespace: string;
+}
+
+export interface ObservedPod {
+  ref: PodRef;
+  containers: ObservedContainer[];
+}
+
+export interface SandboxOptions {
+  hostname: string;
+  /** Files the pod's containers mount: resolv.conf and hosts, written by the kubelet. */
+  attempt: number;
+}
+
+export interface AppContainerOptions {
+  spec: any;
+  attempt: number;
+  sandboxId: string;
+  image: string;
+  env: string[];
+  command?: string[];
+  args?: string[];
+  binds: string[];
+}
+
+/** Docker's container name for a pod's container, after kubelet's `k8s_<container>_<pod>_<ns>_<uid>_<attempt>`. */
+export function containerName(pod: PodRef, container: string, attempt: number): string {
+  return `mk8s_${container}_${pod.name}_${pod.namespace}_${pod.uid}_${attempt}`;
+}
+
+function runState(s: string | undefined): RunState {
+  if (s === 'running' || s === 'paused' || s === 'restarting') return 'running';
+  if (s === 'exited' || s === 'dead') return 'exited';
+  if (s === 'created') return 'created';
+  return 'unknown';
+}
+
+export class DockerRuntime {
+  readonly docker: Docker;
+  /** Inspections of containers that can no longer change (exited), by ID. */
+  private finished = new Map<string, ObservedContainer>();
+
+  constructor(
+    readonly node: string,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  async version(): Promise<string> {
+    return (await this.docker.version()).Version;
+  }
+
+  podLabels(pod: PodRef, container: string, role: 'pause' | 'app', attempt: number, requestedImage: string): Record<string, string> {
+    return {
+      [LABEL.uid]: pod.uid,
+      [LABEL.pod]: pod.name,
+      [LABEL.namespace]: pod.namespace,
+      [LABEL.node]: this.node,
+      [LABEL.container]: container,
+      [LABEL.role]: role,
+      [LABEL.attempt]: String(attempt),
+      [LABEL.requestedImage]: requestedImage,
+    };
+  }
+
+  /** Every container this node's kubelet made, grouped by pod UID. */
+  async listPods(podUid?: string): Promise<Map<string, ObservedPod>> {
+    const labels = [`${LABEL.node}=${this.node}`];
+    if (podUid) labels.push(`${LABEL.uid}=${podUid}`);
+    const list = await this.docker.listContainers({ all: true, filters: { label: labels } });
+    const out = new Map<string, ObservedPod>();
+    const seen = new Set<string>();
+    await Promise.all(
+      list.map(async (info) => {
+        const l = info.Labels ?? {};
+        const uid = l[LABEL.uid];
+        if (!uid) return;
+        seen.add(info.Id);
+        const observed = await this.observe(info.Id, runState(info.State));
+        if (!observed) return;
+        let pod = out.get(uid);
+        if (!pod) out.set(uid, (pod = { ref: { uid, name: l[LABEL.pod], namespace: l[LABEL.namespace] }, containers: [] }));
+        pod.containers.push(observed);
+      }),
+    );
+    if (!podUid) for (const id of this.finished.keys()) if (!seen.has(id)) this.finished.delete(id);
+    return out;
+  }
+
+  private async observe(id: string, listed: RunState): Promise<ObservedContainer | undefined> {
+    const cached = this.finished.get(id);
+    if (cached && listed === 'exited') return cached;
+    let i: Docker.ContainerInspectInfo;
+    try {
+      i = await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if ((e as any).statusCode === 404) return undefined;
+      throw e;
+    }
+    const l = i.Config.Labels ?? {};
+    const st = i.State;
+    const state = runState(st.Status);
+    const c: ObservedContainer = {
+      id: i.Id,
+      role: l[LABEL.role] === 'pause' ? 'pause' : 'app',
+      name: l[LABEL.container] ?? '',
+      attempt: Number(l[LABEL.attempt] ?? 0),
+      state,
+      createdAt: i.Created,
+      image: i.Config.Image,
+      imageId: i.Image,
+    };
+    if (st.StartedAt && !st.StartedAt.startsWith('0001')) c.startedAt = st.StartedAt;
+    if (state === 'exited') {
+      c.exitCode = st.ExitCode;
+      c.finishedAt = st.FinishedAt;
+      if (st.OOMKilled) c.oomKilled = true;
+      if (st.Error) c.error = st.Error;
+      this.finished.set(id, c);
+    }
+    if (state === 'running' && st.Pid) c.pid = st.Pid;
+    return c;
+  }
+
+  /** The tags of the images on the machine. */
+  async imageTags(): Promise<Set<string>> {
+    const images = await this.docker.listImages();
+    return new Set(images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'));
+  }
+
+  /** The pause container: holds the pod's network namespace (set up by CNI), hostname = pod name. */
+  async createSandbox(pod: PodRef, o: SandboxOptions): Promise<{ id: string; pid: number }> {
+    const name = containerName(pod, 'POD', o.attempt);
+    await this.removeByName(name);
+    const c = await this.docker.createContainer({
+      name,
+      Image: PAUSE_IMAGE,
+      Hostname: o.hostname.slice(0, 63),
+      Labels: this.podLabels(pod, 'POD', 'pause', o.attempt, PAUSE_IMAGE),
+      HostConfig: { NetworkMode: 'none', IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
+    });
+    await c.start();
+    const i = await c.inspect();
+    return { id: c.id, pid: i.State.Pid };
+  }
+
+  /** An app container in the sandbox's namespaces; returns its ID once started. */
+  async startApp(pod: PodRef, o: AppContainerOptions, requestedImage: string): Promise<string> {
+    const name = containerName(pod, o.spec.name, o.attempt);
+    await this.removeByName(name);
+    const opts: Docker.ContainerCreateOptions = {
+      name,
+      Image: o.image,
+      Env: o.env,
+      Labels: this.podLabels(pod, o.spec.name, 'app', o.attempt, requestedImage),
+      Tty: !!o.spec.tty,
+      OpenStdin: !!o.spec.stdin,
+      StdinOnce: !!o.spec.stdinOnce,
+      AttachStdin: false,
+      HostConfig: {
+        NetworkMode: `container:${o.sandboxId}`,
+        IpcMode: `container:${o.sandboxId}`,
+        Binds: o.binds,
+        RestartPolicy: { Name: 'no' },
+      },
+    };
+    // As Kubernetes: command replaces the image's ENTRYPOINT (and then its CMD is not used), args replace CMD.
+    if (o.command?.length) {
+      opts.Entrypoint = o.command;
+      opts.Cmd = o.args ?? [];
+    } else if (o.args?.length) opts.Cmd = o.args;
+    if (o.spec.workingDir) opts.WorkingDir = o.spec.workingDir;
+    // Ports are informational in a pod (Docker refuses to expose them in a shared network namespace anyway).
+    const c = await this.docker.createContainer(opts);
+    await c.start();
+    return c.id;
+  }
+
+  /** SIGTERM (the image's stop signal), SIGKILL after `graceSeconds`, as `docker stop -t`. */
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(graceSeconds)) });
+    } catch (e) {
+      const code = (e as any).statusCode;
+      if (code !== 304 && code !== 404) throw e;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (e) {
+      if ((e as any).statusCode !== 404) throw e;
+    }
+    this.finished.delete(id);
+  }
+
+  private async removeByName(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true });
+    } catch (e) {
+      if ((e as any).statusCode !== 404) throw e;
+    }
+  }
+
+  async pid(id: string): Promise<number | undefined> {
+    try {
+      const i = await this.docker.getContainer(id).inspect();
+      return i.State.Running ? i.State.Pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Run a command in a container to completion (exec probes): exit code and output, or a timeout. */
+  async execOnce(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    this.docker.modem.demuxStream(stream, out, out);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        reject(new Error(`command timed out after ${timeoutMs}ms`));
+      }, timeoutMs);
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? 1, output: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /** A container's log stream, demultiplexed into one text stream (as the kubelet's CRI log reader). */
+  async logs(id: string, o: { follow: boolean; tail?: number; timestamps: boolean; since?: number }): Promise<Readable> {
+    const c = this.docker.getContainer(id);
+    const info = await c.inspect();
+    const raw = (await c.logs({
+      follow: o.follow as true,
+      stdout: true,
+      stderr: true,
+      timestamps: o.timestamps,
+      ...(o.tail !== undefined && o.tail >= 0 ? { tail: o.tail } : {}),
+      ...(o.since ? { since: o.since } : {}),
+    })) as unknown as Readable | Buffer;
+    const out = new PassThrough();
+    if (Buffer.isBuffer(raw)) {
+      out.end(info.Config.Tty ? raw : demuxBuffer(raw));
+      return out;
+    }
+    if (info.Config.Tty) return raw.pipe(out);
+    this.docker.modem.demuxStream(raw, out, out);
+    raw.on('end', () => out.end());
+    raw.on('close', () => out.end());
+    out.on('close', () => (raw as any).destroy?.());
+    return out;
+  }
+
+  /** Stream of Docker's container events for this node's containers (die, start, oom, destroy). */
+  async events(): Promise<Readable> {
+    return (await this.docker.getEvents({
+      filters: { type: ['container'], label: [`${LABEL.node}=${this.node}`], event: ['start', 'die', 'oom', 'destroy'] } as any,
+    })) as unknown as Readable;
+  }
+}
+
+/** Docker's multiplexed stream format (8-byte frame headers) in one buffer, payloads concatenated. */
+export function demuxBuffer(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(parts);
+}
+
+export function podRef(pod: KubeObject): PodRef {
+  return { uid: pod.metadata.uid!, name: pod.metadata.name!, namespace: pod.metadata.namespace! };
+}

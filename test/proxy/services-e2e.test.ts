@@ -1,0 +1,273 @@
+// The Service data path and cluster DNS end to end on a real 2-node cluster
+// from `mk8s up`: real pods on Docker, kube-proxy-shaped iptables rules in
+// each node, real traffic from pods and from the host, and DNS answered on
+// each node. Traffic goes only to addresses this cluster creates.
+import test from 'ava';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket from 'dns-packet';
+import { startCluster, runningPods, type TestCluster } from '../cluster/harness.js';
+import { eventually } from '../helpers/cluster.js';
+import { run } from '../helpers/process.js';
+import { tutorialYaml } from '../helpers/tutorials.js';
+
+const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
+const serial = canRun ? test.serial : test.serial.skip;
+
+const P = { name: 'svc', nodes: 2, bridge: 'mk8ssvc', nodeCidr: '172.31.230.0/24', podCidr: '10.230.0.0/16', serviceCidr: '10.112.0.0/16' };
+const host = '172.31.230.1';
+const nodeIPs = ['172.31.230.2', '172.31.230.3'];
+const nodeNames = ['svc-control-plane', 'svc-worker'];
+let c: TestCluster;
+let upstream: dgram.Socket;
+const upstreamQueries: string[] = [];
+
+/** A tiny upstream resolver the test owns, on the host's end of the node network: api.acmecorp.com → 203.0.113.10 (never contacted). */
+async function startUpstream(): Promise<number> {
+  upstream = dgram.createSocket('udp4');
+  upstream.on('message', (m, r) => {
+    const q = dnsPacket.decode(m);
+    const name = q.questions?.[0]?.name ?? '';
+    upstreamQueries.push(name);
+    const answers = name === 'api.acmecorp.com' ? [{ name, type: 'A' as const, ttl: 30, class: 'IN' as const, data: '203.0.113.10' }] : [];
+    upstream.send(dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE | (answers.length ? 0 : 3), questions: q.questions, answers }), r.port, r.address);
+  });
+  await new Promise<void>((r) => upstream.bind(0, '0.0.0.0', () => r()));
+  return upstream.address().port;
+}
+
+const inPod = (cmd: string, pod = 'toolbox', ns = 'default') => c.mk8s(['exec', '-n', ns, pod, '--', 'sh', '-c', cmd], { timeoutMs: 60_000 });
+const apply = (yaml: string) => c.mk8s(['apply', '-f', '-'], { input: yaml });
+const svcOf = async (name: string, ns = 'default') => (await c.mk8s(['get', 'svc', name, '-n', ns, '-o', 'json'])).stdout && JSON.parse((await c.mk8s(['get', 'svc', name, '-n', ns, '-o', 'json'])).stdout);
+const counts = (text: string) => {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n').filter((l) => l.startsWith('Hello from'))) m.set(line, (m.get(line) ?? 0) + 1);
+  return m;
+};
+
+/** HTTP/1.0 GET from the host, raw TCP (the tutorial's telnet). */
+function rawGet(ip: string, port: number, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: ip, port, timeout: timeoutMs });
+    let out = '';
+    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
+    s.on('data', (d) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('timeout', () => {
+      s.destroy();
+      reject(new Error(`timeout ${ip}:${port}`));
+    });
+    s.on('error', reject);
+  });
+}
+
+const curlHost = (url: string, seconds = 3) => run('curl', ['-s', '-m', String(seconds), url], { timeoutMs: (seconds + 2) * 1000 });
+
+test.before(async () => {
+  if (!canRun) return;
+  const port = await startUpstream();
+  c = await startCluster({ ...P, extra: ['--dns-upstream', `${host}:${port}`, '--node-monitor-grace-period', '20'] });
+  await c.mk8s(['run', 'toolbox', '--image=busybox', '--command', '--', 'sleep', '36000']);
+  await c.mk8s(['create', 'namespace', 'other']);
+  await c.mk8s(['run', 'toolbox', '-n', 'other', '--image=busybox', '--command', '--', 'sleep', '36000']);
+});
+
+test.after.always(async () => {
+  await c?.down();
+  upstream?.close();
+});
+
+serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every node IP, LoadBalancer from the host', async (t) => {
+  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'deployment.yaml'))).code, 0);
+  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'cluster_ip.yaml'))).code, 0);
+  await runningPods(c, 'app=benjamintoll', 3, 90_000);
+  await runningPods(c, 'run=toolbox', 1, 60_000);
+  const ip = (await svcOf('benjamintoll')).spec.clusterIP;
+  const fromPod = await eventually(async () => {
+    const r = await inPod(`for i in $(seq 30); do curl -s -m 2 http://${ip}:8080/; done`);
+    return counts(r.stdout).size === 3 ? r : undefined;
+  }, 30_000, 500);
+  t.is(counts(fromPod!.stdout).size, 3, 'all 3 pods answer through the ClusterIP');
+
+  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'node_port.yaml'))).code, 0);
+  for (const nodeIP of nodeIPs) {
+    const seen = await eventually(async () => {
+      const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => curlHost(`http://${nodeIP}:31117/`)));
+      return bodies.every((b) => b.stdout.startsWith('Hello from benjamintoll-')) ? bodies : undefined;
+    }, 20_000, 300);
+    t.true(seen!.length === 6, `NodePort answers on ${nodeIP}`);
+  }
+
+  t.is((await c.mk8s(['patch', 'svc', 'benjamintoll', '-p', '{"spec":{"type":"LoadBalancer"}}'])).code, 0);
+  const lbIP = await eventually(async () => (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip, 20_000, 300);
+  t.regex(lbIP, /^172\.31\.230\.2(0\d|[1-4]\d|50)$/, 'from the pool on the node network');
+  const body = await eventually(async () => (await curlHost(`http://${lbIP}:8080/`)).stdout, 20_000, 300);
+  t.regex(body, /^Hello from benjamintoll-/);
+  const raw = await rawGet(lbIP, 8080);
+  t.regex(raw, /^HTTP\/1\.[01] 200 OK[\s\S]*Hello from benjamintoll-/);
+  const table = await c.mk8s(['get', 'svc', 'benjamintoll']);
+  t.regex(table.stdout, new RegExp(`benjamintoll\\s+LoadBalancer\\s+\\S+\\s+${lbIP.replace(/\./g, '\\.')}\\s+8080:31117/TCP`));
+  // Exactly one node holds the LoadBalancer IP (MetalLB layer 2).
+  const holders = [];
+  for (const n of nodeNames) if ((await run('ip', ['netns', 'exec', n, 'ip', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(`${lbIP}/32`)) holders.push(n);
+  t.is(holders.length, 1);
+});
+
+serial('300 requests through a 3-endpoint ClusterIP spread evenly; sessionAffinity ClientIP pins a client', async (t) => {
+  const ip = (await svcOf('benjamintoll')).spec.clusterIP;
+  const r = await inPod(`for i in $(seq 300); do curl -s -m 2 http://${ip}:8080/; done`);
+  const spread = counts(r.stdout);
+  t.is(spread.size, 3);
+  for (const [pod, n] of spread) t.true(n >= 60 && n <= 140, `${pod}: ${n} of 300`);
+  t.is((await c.mk8s(['patch', 'svc', 'benjamintoll', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}'])).code, 0);
+  await eventually(async () => (await run('ip', ['netns', 'exec', nodeNames[0], 'iptables-save', '-t', 'nat'])).stdout.includes('--rcheck --seconds 10800'), 10_000);
+  const sticky = counts((await inPod(`for i in $(seq 50); do curl -s -m 2 http://${ip}:8080/; done`)).stdout);
+  t.is(sticky.size, 1, 'one client, one endpoint');
+  t.is([...sticky.values()][0], 50);
+  await c.mk8s(['patch', 'svc', 'benjamintoll', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+});
+
+serial('a service without endpoints refuses connections at once', async (t) => {
+  await c.mk8s(['create', 'service', 'clusterip', 'nobody', '--tcp=80:80']);
+  const ip = (await svcOf('nobody')).spec.clusterIP;
+  await eventually(async () => (await run('ip', ['netns', 'exec', nodeNames[0], 'iptables-save', '-t', 'filter'])).stdout.includes('default/nobody:80-80 has no endpoints'), 10_000);
+  const t0 = Date.now();
+  const r = await inPod(`curl -s -m 5 http://${ip}/; echo "exit=$?"`);
+  t.regex(r.stdout, /exit=7/, 'curl: connection refused');
+  t.true(Date.now() - t0 < 4000, 'at once, not a timeout');
+});
+
+serial('externalTrafficPolicy Local: only the node with a local endpoint answers, and without SNAT', async (t) => {
+  await apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: local}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: local}}
+  template:
+    metadata: {labels: {app: local}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: ${nodeNames[1]}}
+      containers: [{name: web, image: pbitty/hello-from, ports: [{containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: local}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: local}
+  ports: [{port: 80, targetPort: 80, nodePort: 30444}]
+`);
+  await runningPods(c, 'app=local', 1, 60_000);
+  const body = await eventually(async () => (await curlHost(`http://${nodeIPs[1]}:30444/`)).stdout, 20_000, 300);
+  t.regex(body, /^Hello from local-/, 'the node with the endpoint answers');
+  const other = await curlHost(`http://${nodeIPs[0]}:30444/`, 2);
+  t.not(other.code, 0, 'the node without one does not');
+  // No source NAT: the MASQUERADE counter of the serving node does not move for external requests.
+  const masq = async () => Number(/(\d+)\s+\d+\s+MASQUERADE/.exec((await run('ip', ['netns', 'exec', nodeNames[1], 'iptables', '-t', 'nat', '-L', 'KUBE-POSTROUTING', '-v', '-x', '-n'])).stdout)?.[1] ?? -1);
+  const before = await masq();
+  for (let i = 0; i < 5; i++) await curlHost(`http://${nodeIPs[1]}:30444/`);
+  t.is(await masq(), before, 'client source IP preserved');
+});
+
+serial('a proxy restart under a request loop fails no request', async (t) => {
+  const state = await c.state();
+  const proxy = state.processes.find((p: any) => p.role === 'proxy' && p.node === nodeNames[0]);
+  t.truthy(proxy, 'the proxy runs as a node agent');
+  let failures = 0;
+  let ok = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const r = await curlHost(`http://${nodeIPs[0]}:31117/`, 2);
+      if (r.stdout.startsWith('Hello from')) ok++;
+      else failures++;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(proxy.pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 1000));
+  const up = await c.mk8s(['up', '--name', P.name, '--bridge', P.bridge, '--node-cidr', P.nodeCidr, '--pod-cidr', P.podCidr, '--service-cidr', P.serviceCidr], { timeoutMs: 60_000 });
+  t.is(up.code, 0, up.stderr);
+  await new Promise((r) => setTimeout(r, 1500));
+  stop = true;
+  await loop;
+  t.true(ok > 10, `${ok} requests answered`);
+  t.is(failures, 0);
+});
+
+serial('DNS from pods: short name, .ns, .ns.svc and FQDN; another namespace; PTR; SRV for named ports', async (t) => {
+  await runningPods(c, 'run=toolbox', 1, 60_000);
+  const ip = (await svcOf('benjamintoll')).spec.clusterIP;
+  for (const name of ['benjamintoll', 'benjamintoll.default', 'benjamintoll.default.svc', 'benjamintoll.default.svc.cluster.local']) {
+    const r = await inPod(`nslookup ${name}`);
+    t.regex(r.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), `${name}: ${r.stdout}${r.stderr}`);
+  }
+  const other = await inPod('nslookup benjamintoll.default', 'toolbox', 'other');
+  t.regex(other.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+  t.is((await inPod(`dig +short -x ${ip}`)).stdout.trim(), 'benjamintoll.default.svc.cluster.local.');
+  await c.mk8s(['create', 'service', 'nodeport', 'multi', '--tcp=8080:80', '--tcp=8443:443']);
+  const srv = await inPod('dig +short SRV _8080-80._tcp.multi.default.svc.cluster.local');
+  t.regex(srv.stdout, /^0 100 8080 multi\.default\.svc\.cluster\.local\.$/m);
+  const fromName = await inPod('curl -s -m 3 http://benjamintoll:8080/');
+  t.regex(fromName.stdout, /^Hello from benjamintoll-/, 'a frontend reaches the backend by name');
+});
+
+serial('DNS: ExternalName gives the CNAME, resolved through the upstream; a recreated service answers its new IP', async (t) => {
+  await apply('apiVersion: v1\nkind: Service\nmetadata: {name: external-service}\nspec:\n  type: ExternalName\n  externalName: api.acmecorp.com\n  ports: [{port: 9000}]\n');
+  const r = await eventually(async () => {
+    const out = (await inPod('dig +short external-service.default.svc.cluster.local')).stdout;
+    return out.includes('api.acmecorp.com.') ? out : undefined;
+  }, 15_000, 500);
+  t.deepEqual(r!.trim().split('\n'), ['api.acmecorp.com.', '203.0.113.10']);
+  t.true(upstreamQueries.includes('api.acmecorp.com'));
+
+  const old = (await svcOf('nobody')).spec.clusterIP;
+  await c.mk8s(['delete', 'svc', 'nobody']);
+  await c.mk8s(['create', 'service', 'clusterip', 'nobody', '--tcp=80:80']);
+  const fresh = (await svcOf('nobody')).spec.clusterIP;
+  t.not(fresh, old);
+  const t0 = Date.now();
+  await eventually(async () => (await inPod('dig +short nobody.default.svc.cluster.local')).stdout.trim() === fresh, 10_000, 200);
+  t.true(Date.now() - t0 < 1000 + 5000 + 2000, 'within 1 s plus the TTL (and exec overhead)');
+});
+
+serial('DNS: a headless service returns every ready pod IP and drops one that turns not-ready', async (t) => {
+  await apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: db
+        image: pbitty/hello-from
+        readinessProbe: {exec: {command: [cat, /tmp/ready]}, periodSeconds: 1, failureThreshold: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: None, selector: {app: db}, ports: [{name: web, port: 80}]}
+`);
+  const pods = await eventually(async () => {
+    const ps = await c.podsOf('app=db');
+    return ps.length === 2 && ps.every((p) => p.status?.podIP) ? ps : undefined;
+  }, 60_000, 500);
+  for (const p of pods!) await c.mk8s(['exec', p.metadata.name!, '--', 'touch', '/tmp/ready']);
+  const ips = pods!.map((p) => p.status.podIP).sort();
+  const both = await eventually(async () => {
+    const out = (await inPod('dig +short db.default.svc.cluster.local')).stdout.trim().split('\n').filter(Boolean).sort();
+    return out.length === 2 ? out : undefined;
+  }, 20_000, 500);
+  t.deepEqual(both, ips);
+  await c.mk8s(['exec', pods![0].metadata.name!, '--', 'rm', '/tmp/ready']);
+  const one = await eventually(async () => {
+    const out = (await inPod('dig +short db.default.svc.cluster.local')).stdout.trim().split('\n').filter(Boolean);
+    return out.length === 1 ? out : undefined;
+  }, 20_000, 500);
+  t.deepEqual(one, [pods![1].status.podIP]);
+});
