@@ -71,8 +71,20 @@ export function streamGet(cfg: ClusterConfig, path: string, query: Record<string
 export class WebSocketConn {
   private buf = Buffer.alloc(0);
   private fragments: Buffer[] = [];
-  onMessage: (data: Buffer) => void = () => undefined;
+  private handler: ((data: Buffer) => void) | undefined;
+  /** Messages that arrived before anyone listened (the kubelet sends each channel's port number at once). */
+  private early: Buffer[] = [];
   onClose: () => void = () => undefined;
+
+  set onMessage(fn: (data: Buffer) => void) {
+    this.handler = fn;
+    for (const m of this.early.splice(0)) fn(m);
+  }
+
+  private deliver(msg: Buffer): void {
+    if (this.handler) this.handler(msg);
+    else this.early.push(msg);
+  }
 
   constructor(readonly socket: Duplex, head: Buffer) {
     socket.on('data', (d: Buffer) => this.feed(d));
@@ -119,7 +131,7 @@ export class WebSocketConn {
       if (fin) {
         const msg = Buffer.concat(this.fragments);
         this.fragments = [];
-        this.onMessage(msg);
+        this.deliver(msg);
       }
     }
   }
