@@ -8,7 +8,7 @@ import net from 'node:net';
 import { eventually } from '../helpers/cluster.js';
 import { whyNoClusterTests } from '../cluster/machine.js';
 import { R, isReady, startCluster, type TestCluster } from '../cluster/harness.js';
-import { run } from '../helpers/process.js';
+import { mk8sBin, run } from '../helpers/process.js';
 
 let skip: string | undefined;
 let c: TestCluster | undefined;
@@ -288,6 +288,32 @@ spec:
   await fetch(`http://127.0.0.1:${port + 1}/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
   await eventually(() => /error forwarding port 81 to pod/.test(out), 10_000, 100);
   t.pass();
+});
+
+test('mk8s exec and port-forward (the CLI side of the same streams)', async (t) => {
+  if (skip || !c) return t.pass(`skipped: ${skip}`);
+  t.timeout(60_000);
+  await eventually(async () => (await pod('pf-target')).status?.phase === 'Running', 30_000, 200);
+  const p = await pod('pf-target');
+  const ex = await c.mk8s(['exec', 'pf-target', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  t.is(ex.code, 3);
+  t.is(ex.stdout, 'out\n');
+  t.regex(ex.stderr, /err/);
+  const stdin = await c.mk8s(['exec', '-i', 'pf-target', '--', 'cat'], { input: 'round trip\n' });
+  t.is(stdin.stdout, 'round trip\n');
+  const port = await freePort();
+  const child = spawn(process.execPath, [mk8sBin, 'port-forward', 'pod/pf-target', `${port}:80`], { env: { ...process.env, KUBECONFIG: c.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  t.teardown(() => {
+    child.kill('SIGTERM');
+  });
+  await eventually(() => out.includes(`Forwarding from 127.0.0.1:${port}`), 15_000, 100);
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    t.is((await res.text()).trim(), `Hello from pf-target (${p.status.podIP})`);
+  }
 });
 
 test('kubectl run -i --rm: attach to the container\'s stdio, exit code from the pod, pod removed', async (t) => {
