@@ -53,12 +53,13 @@ test.serial('ClusterIP: a requested IP is honoured, refused when taken or out of
 });
 
 test.serial('nodePort: allocated for NodePort and LoadBalancer; requested ports honoured or refused with Kubernetes messages', async (t) => {
-  const np = await api.client.create(services, 'default', svc('np', { type: 'NodePort' }));
-  const port = np.spec.ports[0].nodePort;
-  t.true(port >= 30000 && port <= 30009);
-  t.is(np.spec.externalTrafficPolicy, 'Cluster');
+  // The requested port first: a random allocation could otherwise take it.
   const fixed = await api.client.create(services, 'default', svc('np-fixed', { type: 'NodePort', ports: [{ port: 80, nodePort: 30009 }] }));
   t.is(fixed.spec.ports[0].nodePort, 30009);
+  const np = await api.client.create(services, 'default', svc('np', { type: 'NodePort' }));
+  const port = np.spec.ports[0].nodePort;
+  t.true(port >= 30000 && port <= 30008);
+  t.is(np.spec.externalTrafficPolicy, 'Cluster');
   const taken = await invalid(t, api.client.create(services, 'default', svc('np-taken', { type: 'NodePort', ports: [{ port: 80, nodePort: 30009 }] })));
   t.is(taken.message, 'Service "np-taken" is invalid: spec.ports[0].nodePort: Invalid value: 30009: provided port is already allocated');
   t.deepEqual(taken.details!.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 30009: provided port is already allocated', field: 'spec.ports[0].nodePort' }]);
