@@ -13,6 +13,7 @@ import { desiredRules, servicePorts, usableEndpoints } from './rules/desired.js'
 import { IptablesApplier, execCommand, type Exec } from './apply.js';
 import { announcedBy, lbAnnouncers } from './lb.js';
 import { ProxyMetrics } from './metrics.js';
+import { liveRulesFor } from './rules/live.js';
 import { startDnsServer, type DnsServer, type Upstream } from './dns/server.js';
 import { buildZone, type ZoneData } from './dns/zone.js';
 
@@ -82,12 +83,16 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const iface = await nodeInterface(exec, o.nodeIP);
   for (const ip of await heldAddresses(exec, iface, o.nodeIP)) held.add(ip);
 
+  /** Chains each service port owns, from the last sync (for the live view of explain-route). */
+  let owners = new Map<string, string[]>();
+
   async function syncOnce(): Promise<void> {
     const full = fullNext;
     fullNext = false;
     const svcs = services.list();
     const sls = slices.list();
     const rules = desiredRules(svcs, sls, { name: o.nodeName, ips: [o.nodeIP] }, cfg);
+    owners = rules.owners;
     // Chains first, then the jumps into them from the built-in chains.
     const res = await applier.sync(rules, full);
     await applier.ensureJumps(rules.jumps);
@@ -204,8 +209,17 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     schedule();
   }, o.resyncMs ?? 60_000);
 
-  const healthz = http.createServer((req, res) => {
+  const healthz = http.createServer(async (req, res) => {
     const now = new Date();
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    if (url.pathname === '/rules') {
+      // explain-route --live: this node's rules for one service, with counters.
+      const service = url.searchParams.get('service') ?? '';
+      const owned = new Set([...owners].filter(([k]) => k === service || k.startsWith(`${service}:`) || k.startsWith(`${service}/`)).flatMap(([, c]) => c));
+      const save = await exec('iptables-save', ['-c']);
+      res.writeHead(save.code === 0 ? 200 : 500, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ node: o.nodeName, rules: save.code === 0 ? liveRulesFor(save.stdout, service, owned) : [], error: save.code === 0 ? undefined : save.stderr.trim() }));
+    }
     if (req.url?.startsWith('/metrics')) {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       return res.end(metrics.render());

@@ -81,13 +81,54 @@ async function run(ctx: Ctx): Promise<number> {
     client.list(findByKind('v1', 'Node')!).then((l) => l.items),
   ]);
   ctx.out.write(explainRoute(svc, slices, nodes));
+  if (ctx.flags.live) ctx.out.write(await liveRules(`${ns}/${name}`, nodes));
   return 0;
+}
+
+/** Each node's rules for the service with the kernel's counters, from the node's proxy (`:10256/rules`). */
+async function liveRules(service: string, nodes: KubeObject[]): Promise<string> {
+  const { default: http } = await import('node:http');
+  const fetchRules = (ip: string) =>
+    new Promise<any>((resolve, reject) => {
+      const req = http.get({ host: ip, port: 10256, path: `/rules?service=${encodeURIComponent(service)}`, timeout: 2000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+    });
+  const out: string[] = [];
+  for (const n of nodes) {
+    const ip = (n.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+    out.push('', `Live rules on node ${n.metadata.name}${ip ? ` (${ip})` : ''}:    pkts      bytes  table chain rule`);
+    if (!ip) {
+      out.push('  (no InternalIP)');
+      continue;
+    }
+    try {
+      const r = await fetchRules(ip);
+      for (const rule of r.rules ?? []) {
+        out.push(`  ${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(10)}  ${rule.table.padEnd(6)} ${rule.chain} ${rule.rule}`);
+      }
+      if (!(r.rules ?? []).length) out.push('  (no rules for this service on this node)');
+    } catch (e) {
+      out.push(`  (the node's proxy at ${ip}:10256 did not answer: ${(e as Error).message})`);
+    }
+  }
+  return out.join('\n') + '\n';
 }
 
 const cmd: Command = {
   use: 'explain-route svc/NAME',
   short: 'mk8s: show the path a packet to a Service takes (ClusterIP -> KUBE-SVC -> KUBE-SEP -> pod)',
-  flags: [],
+  flags: [{ name: 'live', type: 'bool', usage: "mk8s: also show each node's rules for the service with their packet counters (asks each node's proxy)." }],
   run,
 };
 

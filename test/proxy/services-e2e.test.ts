@@ -113,6 +113,15 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
   t.is(holders.length, 1);
 });
 
+serial('explain-route --live shows each node\'s rules for the service with packet counters', async (t) => {
+  const r = await c.mk8s(['explain-route', 'svc/benjamintoll', '--live']);
+  t.is(r.code, 0, r.stderr);
+  for (const n of nodeNames) t.true(r.stdout.includes(`Live rules on node ${n}`), r.stdout);
+  const counted = [...r.stdout.matchAll(/^\s+(\d+)\s+\d+\s+nat\s+KUBE-SEP-\S+ .*DNAT --to-destination/gm)].map((m) => Number(m[1]));
+  t.true(counted.length >= 3, r.stdout);
+  t.true(counted.some((n) => n > 0), 'the traffic of the test before shows in the counters');
+});
+
 serial('300 requests through a 3-endpoint ClusterIP spread evenly; sessionAffinity ClientIP pins a client', async (t) => {
   const ip = (await svcOf('benjamintoll')).spec.clusterIP;
   const r = await inPod(`for i in $(seq 300); do curl -s -m 2 http://${ip}:8080/; done`);
