@@ -5,7 +5,7 @@
 // previous proxy left (so a restart has no traffic gap).
 import { spawn } from 'node:child_process';
 import type { Jump, Ruleset } from './rules/desired.js';
-import { isOurChain, parseSave, renderCleanup, renderRestore, ruleCount, type AppliedState } from './rules/render.js';
+import { isOurChain, parseSave, renderCleanup, renderRestore, renderWholeTables, ruleCount, type AppliedState } from './rules/render.js';
 import { hookJumps } from './rules/desired.js';
 
 export interface ExecResult {
@@ -68,8 +68,10 @@ export class IptablesApplier {
     if (res.code !== 0) throw new Error(`iptables-save failed: ${res.stderr.trim()}`);
     const existing = parseSave(res.stdout);
     for (const t of ['filter', 'nat'] as const) for (const c of [...existing[t].keys()]) if (!isOurChain(c)) existing[t].delete(c);
-    this.applied = existing;
-    return existing.filter.size + existing.nat.size;
+    const found = existing.filter.size + existing.nat.size;
+    // Nothing of ours yet: the first sync writes whole tables (fast); otherwise only what differs.
+    this.applied = found ? existing : undefined;
+    return found;
   }
 
   async ensureJumps(jumps: Jump[] = hookJumps): Promise<void> {
@@ -84,14 +86,29 @@ export class IptablesApplier {
     }
   }
 
-  /** Apply `want`; a full rewrite when `full` or when we don't know what the kernel has. */
+  /**
+   * Apply `want`. A partial sync (`--noflush`) writes only the chains that
+   * changed; a full one (asked for, or when we don't know what the kernel
+   * has) replaces both tables at once, keeping any rules that are not ours.
+   */
   async sync(want: Ruleset, full = false): Promise<SyncResult> {
     const t0 = performance.now();
     if (!full && this.applied && sameChains(this.applied, want)) {
       return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
     }
-    const { text, chainsWritten } = renderRestore(want, full ? this.withoutRules(this.applied) : this.applied);
-    const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+    let res: ExecResult;
+    let chainsWritten: number;
+    if (full || !this.applied) {
+      const saved = await this.exec('iptables-save', ['-t', 'filter']);
+      const savedNat = await this.exec('iptables-save', ['-t', 'nat']);
+      if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
+      res = await this.exec('iptables-restore', ['-w', '5'], renderWholeTables(want, saved.stdout + savedNat.stdout));
+      chainsWritten = want.filter.size + want.nat.size;
+    } else {
+      const r = renderRestore(want, this.applied);
+      chainsWritten = r.chainsWritten;
+      res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], r.text);
+    }
     if (res.code !== 0) {
       this.applied = undefined; // unknown state: the next sync rewrites everything
       throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
@@ -114,12 +131,5 @@ export class IptablesApplier {
     const r = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
     if (r.code !== 0) throw new Error(`iptables-restore (cleanup) failed: ${r.stderr.trim()}`);
     this.applied = undefined;
-  }
-
-  /** Known chain names with no rule contents: a full rewrite that still deletes stale chains. */
-  private withoutRules(s: AppliedState | undefined): AppliedState | undefined {
-    if (!s) return undefined;
-    const blank = (m: Map<string, string[]>) => new Map([...m.keys()].map((k) => [k, ['\0']]));
-    return { filter: blank(s.filter), nat: blank(s.nat) };
   }
 }

@@ -36,6 +36,10 @@ maybe('rules follow Services and EndpointSlices; no-op syncs change nothing; res
   t.teardown(() => api.close());
   const ns = `mk8s-px-${process.pid}`;
   const exec = await nodeNamespace(t, ns, '172.31.250.2');
+  // Someone else's rules in the node: every sync (whole-table or partial) and the cleanup keep them.
+  await exec('iptables', ['-w', '5', '-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT']);
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-N', 'CNI-TEST']);
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-A', 'CNI-TEST', '-d', '10.244.1.0/24', '-j', 'RETURN']);
   const fresh = await save(exec);
   await api.client.create(nodes, undefined, { metadata: { name: 'n1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
   await api.client.update(nodes, { ...(await api.client.get(nodes, undefined, 'n1')), status: { conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
@@ -80,6 +84,9 @@ maybe('rules follow Services and EndpointSlices; no-op syncs change nothing; res
   t.is((await exec('iptables-save', ['-t', 'nat'])).stdout.match(/-A PREROUTING .*KUBE-SERVICES/g)?.length, 1, 'jumps not duplicated');
   await proxy.stop();
 
+  const kept = await save(exec);
+  t.deepEqual(kept.nat.get('CNI-TEST'), ['-d 10.244.1.0/24 -j RETURN'], 'foreign chain kept through syncs');
+  t.true(kept.filter.get('INPUT')!.includes('-i lo -j ACCEPT'), 'foreign rule kept through syncs');
   await new IptablesApplier(exec).cleanup();
   const after = await save(exec);
   // (A fresh namespace has no nat table at all; after cleanup its built-in chains exist, empty.)

@@ -96,3 +96,27 @@ test('parseSave reads iptables-save output back into chains', (t) => {
   const rules = desiredRules(...cases['nodeport-31117'], node, cfg);
   t.deepEqual(parsed.nat.get('KUBE-NODEPORTS'), rules.nat.get('KUBE-NODEPORTS'));
 });
+
+test('a full sync replaces whole tables but keeps rules and chains that are not ours', async (t) => {
+  const { renderWholeTables } = await import('../../proxy/rules/render.js');
+  const saved = [
+    '*filter',
+    ':INPUT DROP [10:600]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':CNI-FORWARD - [0:0]',
+    ':KUBE-SVC-OLDOLDOLDOLDOLD - [0:0]',
+    '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+    '-A INPUT -i lo -j ACCEPT',
+    '-A FORWARD -j CNI-FORWARD',
+    '-A CNI-FORWARD -d 10.244.1.0/24 -j ACCEPT',
+    'COMMIT',
+  ].join('\n');
+  const text = renderWholeTables(desiredRules(...cases['nodeport-31117'], node, cfg), saved);
+  t.regex(text, /^:INPUT DROP \[0:0\]$/m, 'policies kept');
+  t.regex(text, /^-A INPUT -i lo -j ACCEPT$/m);
+  t.regex(text, /^-A CNI-FORWARD -d 10\.244\.1\.0\/24 -j ACCEPT$/m, 'foreign chains kept');
+  t.notRegex(text, /KUBE-SVC-OLD/, 'stale chains of ours gone');
+  t.is(text.match(/-j KUBE-EXTERNAL-SERVICES$/gm)?.length, 2, 'our jumps once each (INPUT and FORWARD)');
+  t.regex(text, /\*nat\n:PREROUTING ACCEPT \[0:0\]/, 'a table the kernel did not have yet is written whole');
+});
