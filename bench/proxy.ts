@@ -4,11 +4,19 @@
 // change at 10k (partial sync) against a full rewrite of the same state; and
 // a no-op sync. The baseline is `iptables-restore` of an empty ruleset in the
 // same run (the process start-up floor).
-//   node dist/bench/proxy.js [--max 10000]
+// Then, as root with Docker, on a real 2-node cluster from `mk8s up` (its own
+// name, bridge and ranges; torn down at the end, also on failure): (a) the
+// latency from a pod turning Ready (first seen by polling the API every
+// ~50 ms) to its DNAT rule being in the nat table of every node (polled every
+// ~50 ms), over a scale to 50 pods; (b) requests/s from inside a toolbox pod
+// through a ClusterIP with one endpoint against straight to that pod IP.
+//   node dist/bench/proxy.js [--max 10000] [--skip-cluster]
 import type { KubeObject } from '../api/types.js';
 import { desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
 import { renderRestore } from '../proxy/rules/render.js';
+import { startCluster, isReady, R, type TestCluster } from '../test/cluster/harness.js';
+import { run } from '../test/helpers/process.js';
 
 const maxAt = process.argv.indexOf('--max');
 const max = maxAt > 0 ? Number(process.argv[maxAt + 1]) : 10_000;
@@ -77,7 +85,165 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const CP = { name: 'bpx', nodes: 2, bridge: 'mk8sbpx', nodeCidr: '172.31.227.0/24', podCidr: '10.227.0.0/16', serviceCidr: '10.114.0.0/16' };
+const bpxNodes = [`${CP.name}-control-plane`, `${CP.name}-worker`];
+
+async function clusterBench() {
+  if ((await run('docker', ['info'])).code !== 0) {
+    console.log('\n(no Docker: cluster measurements skipped)');
+    return;
+  }
+  const up0 = performance.now();
+  let c: TestCluster | undefined;
+  const onSignal = async () => {
+    await c?.down();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    c = await startCluster(CP);
+    const cl = c;
+    console.log(`\ncluster ${CP.name} up in ${((performance.now() - up0) / 1000).toFixed(1)} s (2 nodes)\n`);
+    const apply = (yaml: string) => cl.mk8s(['apply', '-f', '-'], { input: yaml });
+    const deploy = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: web, image: pbitty/hello-from, ports: [{containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
+`;
+    const live = async (sel: string) => (await cl.podsOf(sel)).filter((p) => !p.metadata.deletionTimestamp);
+    const waitPods = async (sel: string, n: number, timeoutMs: number) => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const ps = await live(sel);
+        if (ps.length === n && ps.every((p) => isReady(p) && p.status?.podIP)) return ps;
+        if (Date.now() > until) throw new Error(`${sel}: ${ps.filter(isReady).length}/${n} ready after ${timeoutMs} ms`);
+        await sleep(250);
+      }
+    };
+
+    // (a) Ready → DNAT rule on every node, scaling 1 → 50.
+    await apply(deploy('lat', 1));
+    await cl.mk8s(['run', 'toolbox', '--image=busybox', '--command', '--', 'sleep', '36000']);
+    await waitPods('app=lat', 1, 90_000);
+    await waitPods('run=toolbox', 1, 90_000);
+    const target = 50;
+    const readyAt = new Map<string, number>(); // pod IP → first seen Ready
+    const ruleAt = bpxNodes.map(() => new Map<string, number>()); // per node: pod IP → first seen in nat
+    const initial = new Set((await live('app=lat')).map((p) => p.status.podIP as string));
+    let polling = true;
+    const podPoll = (async () => {
+      while (polling) {
+        for (const p of await live('app=lat').catch(() => [])) {
+          const ip = p.status?.podIP;
+          if (ip && isReady(p) && !readyAt.has(ip) && !initial.has(ip)) readyAt.set(ip, performance.now());
+        }
+        await sleep(50);
+      }
+    })();
+    const rulePolls = bpxNodes.map((node, i) => (async () => {
+      while (polling) {
+        const text = (await run('ip', ['netns', 'exec', node, 'iptables-save', '-t', 'nat'])).stdout;
+        const now = performance.now();
+        for (const m of text.matchAll(/--to-destination (\d+\.\d+\.\d+\.\d+):80\b/g)) if (!ruleAt[i].has(m[1])) ruleAt[i].set(m[1], now);
+        await sleep(50);
+      }
+    })());
+    const s0 = performance.now();
+    await cl.mk8s(['scale', 'deployment', 'lat', `--replicas=${target}`]);
+    let scaleErr: unknown;
+    try {
+      await waitPods('app=lat', target, 240_000);
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && ![...readyAt.keys()].every((ip) => ruleAt.every((m) => m.has(ip)))) await sleep(100);
+    } catch (e) {
+      scaleErr = e;
+    }
+    const scaleSeconds = (performance.now() - s0) / 1000;
+    polling = false;
+    await podPoll;
+    await Promise.all(rulePolls);
+    const all: number[] = [];
+    const first: number[] = [];
+    let missing = 0;
+    for (const [ip, t] of readyAt) {
+      const at = ruleAt.map((m) => m.get(ip));
+      if (at.some((x) => x === undefined)) {
+        missing++;
+        continue;
+      }
+      all.push(Math.max(0, Math.max(...(at as number[])) - t));
+      first.push(Math.max(0, Math.min(...(at as number[])) - t));
+    }
+    console.log(`| endpoint change → rule (${readyAt.size} new pods; scale 1→${target} took ${scaleSeconds.toFixed(1)} s${scaleErr ? `, ${(scaleErr as Error).message}` : ''}) | p50 | p99 | max |\n|---|---|---|---|`);
+    if (all.length) {
+      console.log(`| Ready seen → DNAT on every node (${all.length} pods${missing ? `, ${missing} never` : ''}) | ${ms(pct(all, 50))} | ${ms(pct(all, 99))} | ${ms(Math.max(...all))} |`);
+      console.log(`| Ready seen → DNAT on the first node | ${ms(pct(first, 50))} | ${ms(pct(first, 99))} | ${ms(Math.max(...first))} |`);
+    } else console.log(`| (no pod measured${missing ? `, ${missing} without a rule` : ''}) | | | |`);
+    console.log('\n(both sides are polled every ~50 ms: ±50 ms resolution; a negative difference counts as 0)\n');
+    await cl.mk8s(['scale', 'deployment', 'lat', '--replicas=0']);
+
+    // (b) requests/s through a ClusterIP with one endpoint vs straight to the pod.
+    await apply(deploy('one', 1));
+    const [pod] = await waitPods('app=one', 1, 90_000);
+    const svc: any = await cl.client.get(R.services, 'default', 'one');
+    const podIP = pod.status.podIP as string;
+    const clusterIP = svc.spec.clusterIP as string;
+    for (let i = 0; i < 100; i++) {
+      const r = await cl.mk8s(['exec', 'toolbox', '--', 'curl', '-s', '-m', '2', `http://${clusterIP}/`]);
+      if (r.stdout.startsWith('Hello from')) break;
+      await sleep(200);
+    }
+    const seconds = 10;
+    const load = async (url: string, conc: number) => {
+      const loop = `n=0; f=0; end=$(( $(date +%s) + ${seconds} )); while [ $(date +%s) -lt $end ]; do if curl -s -m 2 -o /dev/null ${url}; then n=$((n+1)); else f=$((f+1)); fi; done; echo "$n $f"`;
+      const script = Array.from({ length: conc }, () => `( ${loop} ) &`).join(' ') + ' wait';
+      const t0 = performance.now();
+      const r = await cl.mk8s(['exec', 'toolbox', '--', 'sh', '-c', script], { timeoutMs: (seconds + 30) * 1000 });
+      const el = (performance.now() - t0) / 1000;
+      let ok = 0;
+      let failed = 0;
+      for (const line of r.stdout.trim().split('\n')) {
+        const [a, b] = line.split(' ').map(Number);
+        ok += a || 0;
+        failed += b || 0;
+      }
+      return { rps: ok / seconds, failed, el };
+    };
+    console.log(`| requests/s from a pod, ${seconds} s of \`curl\` loops (one process per request) | straight to pod ${podIP} | ClusterIP ${clusterIP} (1 endpoint) | ClusterIP / pod |\n|---|---|---|---|`);
+    for (const conc of [1, 4]) {
+      const direct = await load(`http://${podIP}/`, conc);
+      const via = await load(`http://${clusterIP}/`, conc);
+      console.log(`| ${conc} concurrent loop${conc > 1 ? 's' : ''} | ${direct.rps.toFixed(1)} req/s${direct.failed ? ` (${direct.failed} failed)` : ''} | ${via.rps.toFixed(1)} req/s${via.failed ? ` (${via.failed} failed)` : ''} | ${(via.rps / direct.rps).toFixed(2)} |`);
+    }
+  } finally {
+    const d0 = performance.now();
+    await c?.down();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (c) console.log(`\ncluster ${CP.name} down in ${((performance.now() - d0) / 1000).toFixed(1)} s`);
+  }
+}
+
+main()
+  .then(() => (process.argv.includes('--skip-cluster') ? undefined : clusterBench()))
+  .catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
