@@ -15,13 +15,13 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, runningPods, type TestCluster } from '../cluster/harness.js';
 import { eventually } from '../helpers/cluster.js';
 import { mk8sBin, run } from '../helpers/process.js';
 import { fixturesDir } from './helpers.js';
+import { rawGet } from '../helpers/raw-http.js';
 
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;
@@ -79,21 +79,6 @@ const jsonpath = async (args: string[]) => (await c.mk8s([...args])).stdout.trim
 const nodeIP = async (i: number) => jsonpath(['get', 'no', nodeNames[i], '-o', `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`]);
 const podIP = async (name: string) => jsonpath(['get', 'po', name, '-o', 'jsonpath={.status.podIP}']);
 
-/** HTTP/1.0 GET over a raw TCP connection (the tutorial's telnet). */
-function rawGet(ip: string, port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: ip, port, timeout: timeoutMs });
-    let out = '';
-    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-    s.on('data', (d) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('timeout', () => {
-      s.destroy();
-      reject(new Error(`timeout ${ip}:${port}`));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** `mk8s port-forward …` in the background; resolves once it prints "Forwarding from" for 127.0.0.1. */
 function portForward(args: string[]): Promise<{ child: ChildProcess; out: () => string; stop: () => Promise<void> }> {

@@ -4,12 +4,12 @@
 // each node. Traffic goes only to addresses this cluster creates.
 import test from 'ava';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { startCluster, runningPods, type TestCluster } from '../cluster/harness.js';
 import { eventually } from '../helpers/cluster.js';
 import { run } from '../helpers/process.js';
 import { tutorialYaml } from '../helpers/tutorials.js';
+import { rawGet } from '../helpers/raw-http.js';
 
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;
@@ -45,21 +45,6 @@ const counts = (text: string) => {
   return m;
 };
 
-/** HTTP/1.0 GET from the host, raw TCP (the tutorial's telnet). */
-function rawGet(ip: string, port: number, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: ip, port, timeout: timeoutMs });
-    let out = '';
-    s.on('connect', () => s.write('GET / HTTP/1.0\r\n\r\n'));
-    s.on('data', (d) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('timeout', () => {
-      s.destroy();
-      reject(new Error(`timeout ${ip}:${port}`));
-    });
-    s.on('error', reject);
-  });
-}
 
 const curlHost = (url: string, seconds = 3) => run('curl', ['-s', '-m', String(seconds), url], { timeoutMs: (seconds + 2) * 1000 });
 
