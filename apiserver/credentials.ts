@@ -1,7 +1,7 @@
 // The lab cluster's one credential: a bearer token generated into the data
 // dir (mode 0600), and a kubeconfig that both mk8s and the real kubectl read.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 
@@ -43,5 +43,8 @@ export function kubeconfigYaml(opts: KubeconfigOptions): string {
 
 export async function writeKubeconfig(file: string, opts: KubeconfigOptions): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, kubeconfigYaml(opts), { mode: 0o600 });
+  // Written aside and renamed, so a reader (mk8s up waiting for the server) never sees half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, kubeconfigYaml(opts), { mode: 0o600 });
+  await rename(tmp, file);
 }

@@ -112,7 +112,14 @@ async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number
   let last = '';
   while (Date.now() < until) {
     if (existsSync(kubeconfig)) {
-      const client = new Client(loadKubeconfig(kubeconfig));
+      let client: Client;
+      try {
+        client = new Client(loadKubeconfig(kubeconfig));
+      } catch (e) {
+        last = (e as Error).message; // being written: try again
+        await sleep(200);
+        continue;
+      }
       try {
         await client.request('GET', '/readyz', { timeoutMs: 2000 });
         return client;
