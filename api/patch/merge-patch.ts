@@ -2,7 +2,7 @@
 // Content-Type `application/merge-patch+json`. Also the small JSON helpers the
 // other patch modules share (deep copy / equality / own-property access that
 // is safe for a key named "__proto__").
-
+import { deepEqual } from '../deep-equal.js';
 import { PatchError } from './errors.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -37,16 +37,8 @@ export function deepClone<T>(value: T): T {
   return copy as T;
 }
 
-/** Structural equality of JSON values (object key order is ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
-  }
-  if (!isJsonObject(a) || !isJsonObject(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => hasOwn(b, key) && deepEqual(a[key], b[key]));
-}
+/** Structural equality of JSON values: the project's one definition. */
+export { deepEqual };
 
 /**
  * Applies an RFC 7386 merge patch: objects merge recursively, `null` deletes a

@@ -38,7 +38,7 @@ async function startUpstream(): Promise<number> {
 
 const inPod = (cmd: string, pod = 'toolbox', ns = 'default') => c.mk8s(['exec', '-n', ns, pod, '--', 'sh', '-c', cmd], { timeoutMs: 60_000 });
 const apply = (yaml: string) => c.mk8s(['apply', '-f', '-'], { input: yaml });
-const svcOf = async (name: string, ns = 'default') => (await c.mk8s(['get', 'svc', name, '-n', ns, '-o', 'json'])).stdout && JSON.parse((await c.mk8s(['get', 'svc', name, '-n', ns, '-o', 'json'])).stdout);
+const svcOf = async (name: string, ns = 'default') => JSON.parse((await c.mk8s(['get', 'svc', name, '-n', ns, '-o', 'json'])).stdout);
 const counts = (text: string) => {
   const m = new Map<string, number>();
   for (const line of text.split('\n').filter((l) => l.startsWith('Hello from'))) m.set(line, (m.get(line) ?? 0) + 1);
