@@ -128,7 +128,11 @@ async function run(ctx: Ctx): Promise<number> {
       else ctx.out.write(`${kindString(t.type)} "${t.name}" ${ctx.flags.force && grace === 0 ? 'force deleted' : 'deleted'}${suffix}\n`);
       if (dryRun === 'none') deleted.push({ t, uid: res?.metadata?.uid });
     } catch (e) {
-      if (isApiError(e, 'NotFound') && ctx.flags['ignore-not-found']) continue;
+      // As kubectl: with --all or a selector, --ignore-not-found defaults to true (something listed may
+      // already be gone, e.g. pods the garbage collector removed after their ReplicaSet was deleted).
+      const selecting = !!ctx.flags.selector || !!ctx.flags['field-selector'] || !!ctx.flags.all;
+      const ignore = ctx.changed.has('ignore-not-found') ? ctx.flags['ignore-not-found'] : ctx.flags['ignore-not-found'] || selecting;
+      if (isApiError(e, 'NotFound') && ignore) continue;
       failed.push({ t, e: t.source ? wrapFileError(e, 'deleting', t.source.source) : e });
     }
   }
