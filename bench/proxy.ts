@@ -1,8 +1,9 @@
 // bench/proxy: a benchmark, not a test. In a throwaway network namespace
 // (root needed), measures: computing + applying the full ruleset for 1k, 5k
-// and 10k services × 3 endpoints with one iptables-restore; a one-service
-// change at 10k (partial sync) against a full rewrite of the same state; and
-// a no-op sync. The baseline is `iptables-restore` of an empty ruleset in the
+// and 10k services × 3 endpoints with one iptables-restore; at 10k, as the
+// proxy runs (rules cached across syncs): a no-op sync, one endpoint removed,
+// one service deleted and created (partial syncs), against kube-proxy's way
+// of rewriting KUBE-SERVICES. The baseline is `iptables-restore` of an empty ruleset in the
 // same run (the process start-up floor).
 // Then, as root with Docker, on a real 2-node cluster from `mk8s up` (its own
 // name, bridge and ranges; torn down at the end, also on failure): (a) the
@@ -12,7 +13,7 @@
 // through a ClusterIP with one endpoint against straight to that pod IP.
 //   node dist/bench/proxy.js [--max 10000] [--skip-cluster]
 import type { KubeObject } from '../api/types.js';
-import { desiredRules } from '../proxy/rules/desired.js';
+import { RulesCache, desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
 import { renderRestore } from '../proxy/rules/render.js';
 import { startCluster, isReady, R, type TestCluster } from '../test/cluster/harness.js';
@@ -59,23 +60,46 @@ async function main() {
     push(['baseline: empty iptables-restore', ms(floor), '']);
     for (const n of [1000, 5000, 10000].filter((x) => x <= max)) {
       const { services, slices } = cluster(n);
+      // As the proxy runs: a RulesCache across syncs, informer objects replaced only when they change.
+      const cache = new RulesCache();
       const c0 = performance.now();
-      const rules = desiredRules(services, slices, node, cfg);
+      const rules = desiredRules(services, slices, node, cfg, cache);
       const compute = performance.now() - c0;
       const applier = new IptablesApplier(exec);
       const full = await applier.sync(rules, true);
       push([`full sync, ${n} services × 3 endpoints (${full.rules} rules)`, ms(compute + full.ms), `compute ${ms(compute)}, restore ${ms(full.ms)} = ${(full.ms / floor).toFixed(0)}× baseline`]);
       if (n === 10000 || n === max) {
-        const noop = await applier.sync(desiredRules(services, slices, node, cfg));
-        push([`no-op sync at ${n}`, ms(noop.ms), `changed: ${noop.changed}`]);
-        // One service loses an endpoint.
-        slices[n >> 1] = { ...slices[n >> 1], endpoints: slices[n >> 1].endpoints.slice(0, 2) };
-        const p0 = performance.now();
-        const changed = desiredRules(services, slices, node, cfg);
-        const partial = await applier.sync(changed);
-        const partialTotal = performance.now() - p0;
-        push([`one-service change at ${n} (partial sync)`, ms(partialTotal), `${partial.chainsWritten} chains written; restore ${ms(partial.ms)}`]);
-        const text = renderRestore(changed).text;
+        const timed = async (what: string, change: () => void, note = '') => {
+          change();
+          const p0 = performance.now();
+          const want = desiredRules(services, slices, node, cfg, cache);
+          const c1 = performance.now();
+          const r = await applier.sync(want);
+          push([`${what} at ${n}`, ms(performance.now() - p0), `compute ${ms(c1 - p0)}, restore ${ms(r.ms)}; ${r.chainsWritten} chains written${note}`]);
+        };
+        await timed('no-op sync', () => undefined);
+        const k = n >> 1;
+        await timed('one endpoint removed', () => {
+          slices[k] = { ...slices[k], endpoints: slices[k].endpoints.slice(0, 2) };
+        });
+        const gone = { svc: services[k + 1], slice: slices[k + 1] };
+        await timed('one service deleted', () => {
+          services.splice(k + 1, 1);
+          slices.splice(k + 1, 1);
+        }, '; KUBE-SERVICES edited in place');
+        await timed('one service created', () => {
+          services.push(gone.svc);
+          slices.push(gone.slice);
+        }, '; KUBE-SERVICES edited in place');
+        // What kube-proxy's partial sync does instead: rewrite the whole KUBE-SERVICES chain.
+        const ks = desiredRules(services, slices, node, cfg, cache).nat.get('KUBE-SERVICES')!;
+        const w0 = performance.now();
+        await exec('iptables-restore', ['-w', '5', '--noflush'], `*nat\n:KUBE-SERVICES - [0:0]\n${ks.map((r) => `-A KUBE-SERVICES ${r}`).join('\n')}\nCOMMIT\n`);
+        push([`(for scale) rewriting KUBE-SERVICES at ${n}`, ms(performance.now() - w0), `${ks.length} rules, as kube-proxy's partial sync does`]);
+        const e0 = performance.now();
+        await exec('iptables-restore', ['-w', '5', '--noflush'], '*nat\nCOMMIT\n');
+        push([`(for scale) empty iptables-restore at ${n}`, ms(performance.now() - e0), 'the floor of any sync at this size']);
+        const text = renderRestore(desiredRules(services, slices, node, cfg)).text;
         push([`(for scale) full restore text at ${n}`, `${(text.length / 1024 / 1024).toFixed(1)} MiB`, `${text.split('\n').length} lines`]);
       }
       await applier.cleanup();

@@ -1,7 +1,9 @@
 // The proxy loop, one per node, running inside the node's network namespace:
 // informers on Services, EndpointSlices and Nodes → desiredRules (pure) →
 // IptablesApplier (one iptables-restore), coalesced to at most one sync per
-// minSyncPeriod, plus a periodic resync; LoadBalancer IPs announced on the
+// minSyncPeriod; every syncPeriod a cheap check that the kernel still holds
+// our rules (a full sync if not), and a full sync every hour as kube-proxy
+// does; LoadBalancer IPs announced on the
 // chosen node; health-check nodePorts for Local traffic policy; /healthz and
 // /metrics like kube-proxy's.
 import http from 'node:http';
@@ -9,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
-import { desiredRules, servicePorts, usableEndpoints } from './rules/desired.js';
+import { RulesCache, desiredRules, servicePorts, usableEndpoints } from './rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from './apply.js';
 import { announcedBy, lbAnnouncers } from './lb.js';
 import { ProxyMetrics } from './metrics.js';
@@ -29,7 +31,10 @@ export interface ProxyOptions {
   /** Where /healthz and /metrics listen (default: the node IP). */
   healthBind?: string;
   minSyncMs?: number;
+  /** How often to check that the kernel still holds our rules (kube-proxy's syncPeriod; default 30 s). */
   resyncMs?: number;
+  /** How often to rewrite everything regardless (kube-proxy: 1 h). */
+  fullSyncMs?: number;
   logger?: Logger;
   exec?: Exec;
   /** Serve cluster DNS on this node (node-local, like NodeLocal DNSCache). */
@@ -66,7 +71,12 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   let running: Promise<void> | undefined;
   let dirty = false;
   let fullNext = false;
+  let verifyNext = true;
   let lastSync = 0;
+  let lastFull = 0;
+  const cache = new RulesCache();
+  const resyncMs = o.resyncMs ?? 30_000;
+  const fullSyncMs = o.fullSyncMs ?? 3_600_000;
   let waiters: (() => void)[] = [];
   let stopped = false;
   const held = new Set<string>();
@@ -79,6 +89,8 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   await exec('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1']);
   const took = await applier.takeOver();
   log.info({ chains: took }, 'took over existing chains');
+  // Taken-over chains are updated in place (no traffic gap); with none, the first sync writes everything.
+  lastFull = Date.now();
 
   const iface = await nodeInterface(exec, o.nodeIP);
   for (const ip of await heldAddresses(exec, iface, o.nodeIP)) held.add(ip);
@@ -87,15 +99,20 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   let owners = new Map<string, string[]>();
 
   async function syncOnce(): Promise<void> {
-    const full = fullNext;
+    // A periodic check first: if someone flushed our chains, rewrite everything.
+    if (verifyNext && !fullNext && !(await applier.intact())) fullNext = true;
+    const full = fullNext || Date.now() - lastFull > fullSyncMs;
+    const jumps = verifyNext || full;
     fullNext = false;
+    verifyNext = false;
     const svcs = services.list();
     const sls = slices.list();
-    const rules = desiredRules(svcs, sls, { name: o.nodeName, ips: [o.nodeIP] }, cfg);
+    const rules = desiredRules(svcs, sls, { name: o.nodeName, ips: [o.nodeIP] }, cfg, cache);
     owners = rules.owners;
     // Chains first, then the jumps into them from the built-in chains.
     const res = await applier.sync(rules, full);
-    await applier.ensureJumps(rules.jumps);
+    if (full) lastFull = Date.now();
+    if (jumps) await applier.ensureJumps(rules.jumps);
     metrics.observeSync(res.ms / 1000, res.rules, res.changed);
     if (res.changed) log.info({ ms: Math.round(res.ms), chains: res.chainsWritten, rules: res.rules, full }, 'synced iptables rules');
     await announce(svcs, sls);
@@ -127,7 +144,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   /** Local traffic policy: answer the health-check nodePort with this node's local endpoint count, as kube-proxy does. */
   async function syncHealthChecks(svcs: any[], sls: any[]): Promise<void> {
     const want = new Map<number, { ns: string; name: string; local: number }>();
-    for (const sp of servicePorts(svcs, sls)) {
+    for (const sp of servicePorts(svcs, sls, cache)) {
       if (!sp.externalLocal || !sp.healthCheckNodePort) continue;
       const local = usableEndpoints(sp.endpoints.filter((e) => e.nodeName === o.nodeName)).length;
       const cur = want.get(sp.healthCheckNodePort);
@@ -173,6 +190,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
         metrics.syncFailures++;
         log.error({ err: (e as Error).message }, 'sync failed; retrying in 1s');
         fullNext = true;
+        verifyNext = true;
         setTimeout(schedule, 1000);
       })
       .finally(() => {
@@ -205,9 +223,9 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     log.info({ bind: o.dns.bind, port: dns.port, upstreams: o.dns.upstreams }, 'serving cluster DNS');
   }
   const resync = setInterval(() => {
-    fullNext = true;
+    verifyNext = true;
     schedule();
-  }, o.resyncMs ?? 60_000);
+  }, resyncMs);
 
   const healthz = http.createServer(async (req, res) => {
     const now = new Date();
@@ -224,7 +242,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       return res.end(metrics.render());
     }
-    const healthy = lastSync > 0 && Date.now() - lastSync < 2 * (o.resyncMs ?? 60_000) + 10_000;
+    const healthy = lastSync > 0 && Date.now() - lastSync < 2 * resyncMs + 10_000;
     res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ lastUpdated: new Date(lastSync).toISOString(), currentTime: now.toISOString(), nodeName: o.nodeName, nodeHealthy: true }));
   });

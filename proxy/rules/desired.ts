@@ -112,13 +112,13 @@ export function endpointsFor(svc: KubeObject, port: any, slices: KubeObject[]): 
       out.set(`${ep.ip}:${ep.port}`, ep);
     }
   }
-  return [...out.values()].sort((a, b) => cmpEndpoint(a, b));
+  const keyed = [...out.values()].map((e) => ({ e, k: endpointKey(e) }));
+  return keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.e);
 }
 
-function cmpEndpoint(a: Endpoint, b: Endpoint): number {
-  const ka = a.ip.split('.').map((n) => n.padStart(3, '0')).join('.') + `:${a.port}`;
-  const kb = b.ip.split('.').map((n) => n.padStart(3, '0')).join('.') + `:${b.port}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** Sorts endpoints by address as numbers (10.244.1.9 before 10.244.1.10), then port. */
+function endpointKey(e: Endpoint): string {
+  return e.ip.split('.').map((n) => n.padStart(3, '0')).join('.') + `:${String(e.port).padStart(5, '0')}`;
 }
 
 /**
@@ -142,35 +142,62 @@ export function slicesByService(slices: KubeObject[]): Map<string, KubeObject[]>
   return out;
 }
 
+/**
+ * What the proxy computed for each Service last time, so a sync after one
+ * change recomputes one service, not ten thousand. Keyed by object identity:
+ * an informer replaces an object when it changes and keeps it otherwise.
+ * The cached arrays are shared with the returned rulesets and never mutated.
+ */
+export class RulesCache {
+  readonly ports = new WeakMap<KubeObject, { slices: KubeObject[]; ports: ServicePortInfo[] }>();
+  readonly fragments = new WeakMap<ServicePortInfo, { key: string; fragment: Fragment }>();
+}
+
+const sameItems = <T>(a: T[], b: T[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The rule-relevant facts of one service's ports (none for ExternalName and headless services). */
+function portsOf(svc: KubeObject, own: KubeObject[]): ServicePortInfo[] {
+  const out: ServicePortInfo[] = [];
+  const s = svc.spec ?? {};
+  if (s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None') return out;
+  for (const p of s.ports ?? []) {
+    const ns = svc.metadata.namespace!;
+    const name = svc.metadata.name!;
+    out.push({
+      spn: servicePortName(ns, name, p.name),
+      namespace: ns,
+      name,
+      portName: p.name ?? '',
+      protocol: (p.protocol ?? 'TCP').toLowerCase(),
+      port: p.port,
+      nodePort: s.type === 'NodePort' || s.type === 'LoadBalancer' ? p.nodePort : undefined,
+      clusterIP: s.clusterIP,
+      externalIPs: s.externalIPs ?? [],
+      loadBalancerIPs: s.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip).filter(Boolean) : [],
+      affinitySeconds: s.sessionAffinity === 'ClientIP' ? (s.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined,
+      externalLocal: s.externalTrafficPolicy === 'Local' && (s.type === 'NodePort' || s.type === 'LoadBalancer'),
+      internalLocal: s.internalTrafficPolicy === 'Local',
+      healthCheckNodePort: s.healthCheckNodePort,
+      endpoints: endpointsFor(svc, p, own),
+    });
+  }
+  return out;
+}
+
 /** Service ports that get rules: not ExternalName, not headless. */
-export function servicePorts(services: KubeObject[], slices: KubeObject[]): ServicePortInfo[] {
+export function servicePorts(services: KubeObject[], slices: KubeObject[], cache?: RulesCache): ServicePortInfo[] {
   const out: ServicePortInfo[] = [];
   const bySvc = slicesByService(slices);
   for (const svc of services) {
     const own = bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-    const s = svc.spec ?? {};
-    if (s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None') continue;
-    for (const p of s.ports ?? []) {
-      const ns = svc.metadata.namespace!;
-      const name = svc.metadata.name!;
-      out.push({
-        spn: servicePortName(ns, name, p.name),
-        namespace: ns,
-        name,
-        portName: p.name ?? '',
-        protocol: (p.protocol ?? 'TCP').toLowerCase(),
-        port: p.port,
-        nodePort: s.type === 'NodePort' || s.type === 'LoadBalancer' ? p.nodePort : undefined,
-        clusterIP: s.clusterIP,
-        externalIPs: s.externalIPs ?? [],
-        loadBalancerIPs: s.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip).filter(Boolean) : [],
-        affinitySeconds: s.sessionAffinity === 'ClientIP' ? (s.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined,
-        externalLocal: s.externalTrafficPolicy === 'Local' && (s.type === 'NodePort' || s.type === 'LoadBalancer'),
-        internalLocal: s.internalTrafficPolicy === 'Local',
-        healthCheckNodePort: s.healthCheckNodePort,
-        endpoints: endpointsFor(svc, p, own),
-      });
+    const hit = cache?.ports.get(svc);
+    if (hit && sameItems(hit.slices, own)) {
+      out.push(...hit.ports);
+      continue;
     }
+    const ports = portsOf(svc, own);
+    cache?.ports.set(svc, { slices: own, ports });
+    out.push(...ports);
   }
   return out.sort((a, b) => (a.spn < b.spn ? -1 : a.spn > b.spn ? 1 : a.protocol < b.protocol ? -1 : 1));
 }
@@ -182,121 +209,157 @@ export function probability(p: number): string {
 
 const dport = (proto: string, port: number) => `-p ${proto} -m ${proto} --dport ${port}`;
 
-/** The full desired ruleset for this node. */
-export function desiredRules(services: KubeObject[], slices: KubeObject[], node: ProxyNode, cfg: ProxyConfig): Ruleset {
+/** The rules one service port contributes: its own chains and its lines in the shared top-level chains. */
+export interface Fragment {
+  filter: Chains;
+  nat: Chains;
+  owned: string[];
+}
+
+/** The full desired ruleset for this node. Pass a cache to reuse what earlier calls computed for unchanged services. */
+export function desiredRules(services: KubeObject[], slices: KubeObject[], node: ProxyNode, cfg: ProxyConfig, cache?: RulesCache): Ruleset {
   const filter: Chains = new Map(topLevelChains.filter.map((c) => [c, [] as string[]]));
   const nat: Chains = new Map(topLevelChains.nat.map((c) => [c, [] as string[]]));
   const owners = new Map<string, string[]>();
-  const add = (chains: Chains, chain: string, rule: string) => {
-    if (!chains.has(chain)) chains.set(chain, []);
-    chains.get(chain)!.push(rule);
-  };
 
   // Fixed plumbing, as kube-proxy writes it.
-  add(nat, 'KUBE-MARK-MASQ', `-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
-  add(nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`);
-  add(nat, 'KUBE-POSTROUTING', `-j MARK --set-xmark ${MASQ_MARK}/0x0`);
-  add(nat, 'KUBE-POSTROUTING', '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
-  add(filter, 'KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
-  add(filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`);
-  add(filter, 'KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  nat.get('KUBE-MARK-MASQ')!.push(`-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
+  nat.get('KUBE-POSTROUTING')!.push(
+    `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
+    `-j MARK --set-xmark ${MASQ_MARK}/0x0`,
+    '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+  );
+  filter.get('KUBE-FORWARD')!.push(
+    '-m conntrack --ctstate INVALID -j DROP',
+    `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
+    '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  );
 
-  for (const sp of servicePorts(services, slices)) {
-    const { spn, protocol: proto } = sp;
-    const svcChain = serviceChain(spn, proto);
-    const extChain = externalChain(spn, proto);
-    const svlChain = localChain(spn, proto);
-    const owned: string[] = [];
-    const all = usableEndpoints(sp.endpoints);
-    const local = usableEndpoints(sp.endpoints.filter((e) => e.nodeName === node.name));
-    const hasExternal = sp.nodePort !== undefined || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
-    const internalEps = sp.internalLocal ? local : all;
-    const externalEps = sp.externalLocal ? local : all;
-    // KUBE-SVC serves cluster-wide traffic: internal traffic under Cluster policy, and every external path
-    // (EXT jumps there directly, or for pod/node traffic under Local policy).
-    const usesCluster = all.length > 0 && (!sp.internalLocal || hasExternal);
-    const usesLocal = local.length > 0 && (sp.internalLocal || sp.externalLocal);
-    const internalChain = sp.internalLocal ? svlChain : svcChain;
-
-    // ClusterIP: jump, or REJECT at once when nothing serves (as kube-proxy: a client gets "connection refused", not a hang).
-    const cipMatch = `-d ${sp.clusterIP}/32 -p ${proto} -m comment --comment "${spn} cluster IP" -m ${proto} --dport ${sp.port}`;
-    if (internalEps.length) add(nat, 'KUBE-SERVICES', `${cipMatch} -j ${internalChain}`);
-    else add(filter, 'KUBE-SERVICES', `-d ${sp.clusterIP}/32 -p ${proto} -m comment --comment "${spn} has no endpoints" -m ${proto} --dport ${sp.port} -j REJECT --reject-with icmp-port-unreachable`);
-
-    // External destinations: externalIPs, load-balancer IPs, nodePorts.
-    const extTargets: string[] = [
-      ...sp.externalIPs.map((ip) => `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} external IP" -m ${proto} --dport ${sp.port}`),
-      ...sp.loadBalancerIPs.map((ip) => `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} loadbalancer IP" -m ${proto} --dport ${sp.port}`),
-    ];
-    if (externalEps.length) {
-      for (const m of extTargets) add(nat, 'KUBE-SERVICES', `${m} -j ${extChain}`);
-      if (sp.nodePort) add(nat, 'KUBE-NODEPORTS', `-p ${proto} -m comment --comment "${spn}" -m ${proto} --dport ${sp.nodePort} -j ${extChain}`);
-    } else if (hasExternal) {
-      const why = all.length ? 'has no local endpoints' : 'has no endpoints';
-      // As kube-proxy: no endpoints at all → REJECT; endpoints elsewhere only (Local policy) → DROP.
-      const verdict = all.length ? '-j DROP' : '-j REJECT --reject-with icmp-port-unreachable';
-      for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
-        add(filter, 'KUBE-EXTERNAL-SERVICES', `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} ${why}" -m ${proto} --dport ${sp.port} ${verdict}`);
-      }
-      if (sp.nodePort) {
-        add(filter, 'KUBE-EXTERNAL-SERVICES', `-p ${proto} -m comment --comment "${spn} ${why}" -m addrtype --dst-type LOCAL -m ${proto} --dport ${sp.nodePort} ${verdict}`);
+  const key = `${node.name}\0${cfg.clusterCIDR}`;
+  for (const sp of servicePorts(services, slices, cache)) {
+    let fragment = cache?.fragments.get(sp);
+    if (!fragment || fragment.key !== key) {
+      fragment = { key, fragment: portRules(sp, node, cfg) };
+      cache?.fragments.set(sp, fragment);
+    }
+    const f = fragment.fragment;
+    for (const [table, into] of [[f.filter, filter], [f.nat, nat]] as const) {
+      for (const [chain, rules] of table) {
+        const top = into.get(chain);
+        if (top && isTopLevel(chain)) top.push(...rules);
+        else into.set(chain, rules);
       }
     }
-    if (sp.externalLocal && sp.healthCheckNodePort) {
-      add(filter, 'KUBE-NODEPORTS', `-p tcp -m comment --comment "${spn} health check node port" -m tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
-    }
-
-    if (externalEps.length && hasExternal) {
-      owned.push(extChain);
-      if (!sp.externalLocal) {
-        add(nat, extChain, `-m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`);
-        add(nat, extChain, `-j ${svcChain}`);
-      } else {
-        // Local policy keeps the client's source IP; pods and the node itself still go cluster-wide.
-        add(nat, extChain, `-s ${cfg.clusterCIDR} -m comment --comment "pod traffic for ${spn} external destinations" -j ${svcChain}`);
-        add(nat, extChain, `-m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-        add(nat, extChain, `-m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${svcChain}`);
-        add(nat, extChain, `-j ${svlChain}`);
-      }
-    }
-
-    const balance = (chain: string, eps: Endpoint[]) => {
-      const seps = eps.map((e) => ({ e, chain: endpointChain(spn, proto, `${e.ip}:${e.port}`) }));
-      if (sp.affinitySeconds !== undefined) {
-        for (const { e, chain: sep } of seps) {
-          add(nat, chain, `-m comment --comment "${spn} -> ${e.ip}:${e.port}" -m recent --rcheck --seconds ${sp.affinitySeconds} --reap --name ${sep} --mask 255.255.255.255 --rsource -j ${sep}`);
-        }
-      }
-      seps.forEach(({ e, chain: sep }, i) => {
-        const left = seps.length - i;
-        const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(1 / left)}` : '';
-        add(nat, chain, `-m comment --comment "${spn} -> ${e.ip}:${e.port}"${stat} -j ${sep}`);
-      });
-      return seps;
-    };
-
-    const sepsNeeded = new Map<string, Endpoint>();
-    if (usesCluster) {
-      owned.push(svcChain);
-      // As kube-proxy with a known cluster CIDR: masquerade ClusterIP traffic that comes from outside the pod network.
-      add(nat, svcChain, `! -s ${cfg.clusterCIDR} ${cipMatch} -j KUBE-MARK-MASQ`);
-      for (const s of balance(svcChain, all)) sepsNeeded.set(s.chain, s.e);
-    }
-    if (usesLocal) {
-      owned.push(svlChain);
-      for (const s of balance(svlChain, local)) sepsNeeded.set(s.chain, s.e);
-    }
-    for (const [sep, e] of [...sepsNeeded].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      owned.push(sep);
-      // Hairpin: a pod reaching itself through its service must be masqueraded.
-      add(nat, sep, `-s ${e.ip}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`);
-      const affinity = sp.affinitySeconds !== undefined ? ` -m recent --set --name ${sep} --mask 255.255.255.255 --rsource` : '';
-      add(nat, sep, `-p ${proto} -m comment --comment "${spn}"${affinity} -m ${proto} -j DNAT --to-destination ${e.ip}:${e.port}`);
-    }
-    owners.set(`${spn}/${proto}`, owned);
+    owners.set(`${sp.spn}/${sp.protocol}`, f.owned);
   }
 
   // Last in KUBE-SERVICES: every local address leads to the nodePorts.
-  add(nat, 'KUBE-SERVICES', '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+  nat.get('KUBE-SERVICES')!.push('-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
   return { jumps: hookJumps, filter, nat, owners };
+}
+
+const topLevel = new Set([...topLevelChains.filter, ...topLevelChains.nat]);
+const isTopLevel = (chain: string) => topLevel.has(chain);
+
+/** The rules of one service port (pure). */
+export function portRules(sp: ServicePortInfo, node: ProxyNode, cfg: ProxyConfig): Fragment {
+  const filter: Chains = new Map();
+  const nat: Chains = new Map();
+  const add = (chains: Chains, chain: string, rule: string) => {
+    const rules = chains.get(chain);
+    if (rules) rules.push(rule);
+    else chains.set(chain, [rule]);
+  };
+  const { spn, protocol: proto } = sp;
+  const svcChain = serviceChain(spn, proto);
+  const extChain = externalChain(spn, proto);
+  const svlChain = localChain(spn, proto);
+  const owned: string[] = [];
+  const all = usableEndpoints(sp.endpoints);
+  const local = usableEndpoints(sp.endpoints.filter((e) => e.nodeName === node.name));
+  const hasExternal = sp.nodePort !== undefined || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+  const internalEps = sp.internalLocal ? local : all;
+  const externalEps = sp.externalLocal ? local : all;
+  // KUBE-SVC serves cluster-wide traffic: internal traffic under Cluster policy, and every external path
+  // (EXT jumps there directly, or for pod/node traffic under Local policy).
+  const usesCluster = all.length > 0 && (!sp.internalLocal || hasExternal);
+  const usesLocal = local.length > 0 && (sp.internalLocal || sp.externalLocal);
+  const internalChain = sp.internalLocal ? svlChain : svcChain;
+
+  // ClusterIP: jump, or REJECT at once when nothing serves (as kube-proxy: a client gets "connection refused", not a hang).
+  const cipMatch = `-d ${sp.clusterIP}/32 -p ${proto} -m comment --comment "${spn} cluster IP" -m ${proto} --dport ${sp.port}`;
+  if (internalEps.length) add(nat, 'KUBE-SERVICES', `${cipMatch} -j ${internalChain}`);
+  else add(filter, 'KUBE-SERVICES', `-d ${sp.clusterIP}/32 -p ${proto} -m comment --comment "${spn} has no endpoints" -m ${proto} --dport ${sp.port} -j REJECT --reject-with icmp-port-unreachable`);
+
+  // External destinations: externalIPs, load-balancer IPs, nodePorts.
+  const extTargets: string[] = [
+    ...sp.externalIPs.map((ip) => `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} external IP" -m ${proto} --dport ${sp.port}`),
+    ...sp.loadBalancerIPs.map((ip) => `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} loadbalancer IP" -m ${proto} --dport ${sp.port}`),
+  ];
+  if (externalEps.length) {
+    for (const m of extTargets) add(nat, 'KUBE-SERVICES', `${m} -j ${extChain}`);
+    if (sp.nodePort) add(nat, 'KUBE-NODEPORTS', `-p ${proto} -m comment --comment "${spn}" -m ${proto} --dport ${sp.nodePort} -j ${extChain}`);
+  } else if (hasExternal) {
+    const why = all.length ? 'has no local endpoints' : 'has no endpoints';
+    // As kube-proxy: no endpoints at all → REJECT; endpoints elsewhere only (Local policy) → DROP.
+    const verdict = all.length ? '-j DROP' : '-j REJECT --reject-with icmp-port-unreachable';
+    for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
+      add(filter, 'KUBE-EXTERNAL-SERVICES', `-d ${ip}/32 -p ${proto} -m comment --comment "${spn} ${why}" -m ${proto} --dport ${sp.port} ${verdict}`);
+    }
+    if (sp.nodePort) {
+      add(filter, 'KUBE-EXTERNAL-SERVICES', `-p ${proto} -m comment --comment "${spn} ${why}" -m addrtype --dst-type LOCAL -m ${proto} --dport ${sp.nodePort} ${verdict}`);
+    }
+  }
+  if (sp.externalLocal && sp.healthCheckNodePort) {
+    add(filter, 'KUBE-NODEPORTS', `-p tcp -m comment --comment "${spn} health check node port" -m tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+  }
+
+  if (externalEps.length && hasExternal) {
+    owned.push(extChain);
+    if (!sp.externalLocal) {
+      add(nat, extChain, `-m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`);
+      add(nat, extChain, `-j ${svcChain}`);
+    } else {
+      // Local policy keeps the client's source IP; pods and the node itself still go cluster-wide.
+      add(nat, extChain, `-s ${cfg.clusterCIDR} -m comment --comment "pod traffic for ${spn} external destinations" -j ${svcChain}`);
+      add(nat, extChain, `-m comment --comment "masquerade LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+      add(nat, extChain, `-m comment --comment "route LOCAL traffic for ${spn} external destinations" -m addrtype --src-type LOCAL -j ${svcChain}`);
+      add(nat, extChain, `-j ${svlChain}`);
+    }
+  }
+
+  const balance = (chain: string, eps: Endpoint[]) => {
+    const seps = eps.map((e) => ({ e, chain: endpointChain(spn, proto, `${e.ip}:${e.port}`) }));
+    if (sp.affinitySeconds !== undefined) {
+      for (const { e, chain: sep } of seps) {
+        add(nat, chain, `-m comment --comment "${spn} -> ${e.ip}:${e.port}" -m recent --rcheck --seconds ${sp.affinitySeconds} --reap --name ${sep} --mask 255.255.255.255 --rsource -j ${sep}`);
+      }
+    }
+    seps.forEach(({ e, chain: sep }, i) => {
+      const left = seps.length - i;
+      const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(1 / left)}` : '';
+      add(nat, chain, `-m comment --comment "${spn} -> ${e.ip}:${e.port}"${stat} -j ${sep}`);
+    });
+    return seps;
+  };
+
+  const sepsNeeded = new Map<string, Endpoint>();
+  if (usesCluster) {
+    owned.push(svcChain);
+    // As kube-proxy with a known cluster CIDR: masquerade ClusterIP traffic that comes from outside the pod network.
+    add(nat, svcChain, `! -s ${cfg.clusterCIDR} ${cipMatch} -j KUBE-MARK-MASQ`);
+    for (const s of balance(svcChain, all)) sepsNeeded.set(s.chain, s.e);
+  }
+  if (usesLocal) {
+    owned.push(svlChain);
+    for (const s of balance(svlChain, local)) sepsNeeded.set(s.chain, s.e);
+  }
+  for (const [sep, e] of [...sepsNeeded].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    owned.push(sep);
+    // Hairpin: a pod reaching itself through its service must be masqueraded.
+    add(nat, sep, `-s ${e.ip}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`);
+    const affinity = sp.affinitySeconds !== undefined ? ` -m recent --set --name ${sep} --mask 255.255.255.255 --rsource` : '';
+    add(nat, sep, `-p ${proto} -m comment --comment "${spn}"${affinity} -m ${proto} -j DNAT --to-destination ${e.ip}:${e.port}`);
+  }
+  return { filter, nat, owned };
 }

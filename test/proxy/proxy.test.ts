@@ -84,6 +84,21 @@ maybe('rules follow Services and EndpointSlices; no-op syncs change nothing; res
   t.is((await exec('iptables-save', ['-t', 'nat'])).stdout.match(/-A PREROUTING .*KUBE-SERVICES/g)?.length, 1, 'jumps not duplicated');
   await proxy.stop();
 
+  // Someone flushes our nat chains and deletes a jump: the periodic check notices and rewrites everything.
+  proxy = await startProxy({ ...opts, resyncMs: 300, logger: (await import('pino')).pino({ level: process.env.MK8S_TEST_LOG ?? 'silent' }) });
+  await proxy.synced();
+  const whole = await save(exec);
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-F', 'KUBE-SERVICES']);
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-F', 'KUBE-MARK-MASQ']);
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-D', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES']);
+  await eventually(async () => {
+    const now = await save(exec);
+    return now.nat.get('KUBE-MARK-MASQ')?.length === 1 && now.nat.get('PREROUTING')?.some((r) => r.endsWith('-j KUBE-SERVICES'));
+  }, 5000);
+  const repaired = await save(exec);
+  t.deepEqual(repaired.nat.get('KUBE-SERVICES'), whole.nat.get('KUBE-SERVICES'), 'KUBE-SERVICES rewritten');
+  await proxy.stop();
+
   const kept = await save(exec);
   t.deepEqual(kept.nat.get('CNI-TEST'), ['-d 10.244.1.0/24 -j RETURN'], 'foreign chain kept through syncs');
   t.true(kept.filter.get('INPUT')!.includes('-i lo -j ACCEPT'), 'foreign rule kept through syncs');
