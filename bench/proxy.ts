@@ -9,9 +9,10 @@
 // name, bridge and ranges; torn down at the end, also on failure): (a) the
 // latency from a pod turning Ready (first seen by polling the API every
 // ~50 ms) to its DNAT rule being in the nat table of every node (polled every
-// ~50 ms), over a scale to 50 pods; (b) requests/s from inside a toolbox pod
+// ~50 ms), over a scale to 50 pods; (b) requests/s from inside client
+// pods' network namespaces (bench/loadgen, bounded in requests and seconds)
 // through a ClusterIP with one endpoint against straight to that pod IP.
-//   node dist/bench/proxy.js [--max 10000] [--skip-cluster]
+//   node dist/bench/proxy.js [--max 10000] [--skip-cluster] [--skip-latency]
 import type { KubeObject } from '../api/types.js';
 import { RulesCache, desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
@@ -135,7 +136,7 @@ async function clusterBench() {
     const cl = c;
     console.log(`\ncluster ${CP.name} up in ${((performance.now() - up0) / 1000).toFixed(1)} s (2 nodes)\n`);
     const apply = (yaml: string) => cl.mk8s(['apply', '-f', '-'], { input: yaml });
-    const deploy = (name: string, replicas: number) => `apiVersion: apps/v1
+    const deploy = (name: string, replicas: number, nodeName?: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}}
 spec:
@@ -143,7 +144,7 @@ spec:
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
-    spec:
+    spec:${nodeName ? `\n      nodeName: ${nodeName}` : ''}
       containers: [{name: web, image: pbitty/hello-from, ports: [{containerPort: 80}]}]
 ---
 apiVersion: v1
@@ -163,99 +164,158 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
     };
 
     // (a) Ready → DNAT rule on every node, scaling 1 → 50.
-    await apply(deploy('lat', 1));
-    await cl.mk8s(['run', 'toolbox', '--image=busybox', '--command', '--', 'sleep', '36000']);
-    await waitPods('app=lat', 1, 90_000);
-    await waitPods('run=toolbox', 1, 90_000);
-    const target = 50;
-    const readyAt = new Map<string, number>(); // pod IP → first seen Ready
-    const ruleAt = bpxNodes.map(() => new Map<string, number>()); // per node: pod IP → first seen in nat
-    const initial = new Set((await live('app=lat')).map((p) => p.status.podIP as string));
-    let polling = true;
-    const podPoll = (async () => {
-      while (polling) {
-        for (const p of await live('app=lat').catch(() => [])) {
-          const ip = p.status?.podIP;
-          if (ip && isReady(p) && !readyAt.has(ip) && !initial.has(ip)) readyAt.set(ip, performance.now());
+    if (!process.argv.includes('--skip-latency')) {
+      await apply(deploy('lat', 1));
+      await waitPods('app=lat', 1, 90_000);
+      const target = 50;
+      const readyAt = new Map<string, number>(); // pod IP → first seen Ready
+      const ruleAt = bpxNodes.map(() => new Map<string, number>()); // per node: pod IP → first seen in nat
+      const initial = new Set((await live('app=lat')).map((p) => p.status.podIP as string));
+      let polling = true;
+      const podPoll = (async () => {
+        while (polling) {
+          for (const p of await live('app=lat').catch(() => [])) {
+            const ip = p.status?.podIP;
+            if (ip && isReady(p) && !readyAt.has(ip) && !initial.has(ip)) readyAt.set(ip, performance.now());
+          }
+          await sleep(50);
         }
-        await sleep(50);
+      })();
+      const rulePolls = bpxNodes.map((node, i) => (async () => {
+        while (polling) {
+          const text = (await run('ip', ['netns', 'exec', node, 'iptables-save', '-t', 'nat'])).stdout;
+          const now = performance.now();
+          for (const m of text.matchAll(/--to-destination (\d+\.\d+\.\d+\.\d+):80\b/g)) if (!ruleAt[i].has(m[1])) ruleAt[i].set(m[1], now);
+          await sleep(50);
+        }
+      })());
+      const s0 = performance.now();
+      await cl.mk8s(['scale', 'deployment', 'lat', `--replicas=${target}`]);
+      let scaleErr: unknown;
+      try {
+        await waitPods('app=lat', target, 240_000);
+        const until = Date.now() + 30_000;
+        while (Date.now() < until && ![...readyAt.keys()].every((ip) => ruleAt.every((m) => m.has(ip)))) await sleep(100);
+      } catch (e) {
+        scaleErr = e;
       }
-    })();
-    const rulePolls = bpxNodes.map((node, i) => (async () => {
-      while (polling) {
-        const text = (await run('ip', ['netns', 'exec', node, 'iptables-save', '-t', 'nat'])).stdout;
-        const now = performance.now();
-        for (const m of text.matchAll(/--to-destination (\d+\.\d+\.\d+\.\d+):80\b/g)) if (!ruleAt[i].has(m[1])) ruleAt[i].set(m[1], now);
-        await sleep(50);
+      const scaleSeconds = (performance.now() - s0) / 1000;
+      polling = false;
+      await podPoll;
+      await Promise.all(rulePolls);
+      const all: number[] = [];
+      const first: number[] = [];
+      let missing = 0;
+      for (const [ip, t] of readyAt) {
+        const at = ruleAt.map((m) => m.get(ip));
+        if (at.some((x) => x === undefined)) {
+          missing++;
+          continue;
+        }
+        all.push(Math.max(0, Math.max(...(at as number[])) - t));
+        first.push(Math.max(0, Math.min(...(at as number[])) - t));
       }
-    })());
-    const s0 = performance.now();
-    await cl.mk8s(['scale', 'deployment', 'lat', `--replicas=${target}`]);
-    let scaleErr: unknown;
-    try {
-      await waitPods('app=lat', target, 240_000);
-      const until = Date.now() + 30_000;
-      while (Date.now() < until && ![...readyAt.keys()].every((ip) => ruleAt.every((m) => m.has(ip)))) await sleep(100);
-    } catch (e) {
-      scaleErr = e;
+      console.log(`| endpoint change → rule (${readyAt.size} new pods; scale 1→${target} took ${scaleSeconds.toFixed(1)} s${scaleErr ? `, ${(scaleErr as Error).message}` : ''}) | p50 | p99 | max |\n|---|---|---|---|`);
+      if (all.length) {
+        console.log(`| Ready seen → DNAT on every node (${all.length} pods${missing ? `, ${missing} never` : ''}) | ${ms(pct(all, 50))} | ${ms(pct(all, 99))} | ${ms(Math.max(...all))} |`);
+        console.log(`| Ready seen → DNAT on the first node | ${ms(pct(first, 50))} | ${ms(pct(first, 99))} | ${ms(Math.max(...first))} |`);
+      } else console.log(`| (no pod measured${missing ? `, ${missing} without a rule` : ''}) | | | |`);
+      console.log('\n(both sides are polled every ~50 ms: ±50 ms resolution; a negative difference counts as 0)\n');
+      await cl.mk8s(['scale', 'deployment', 'lat', '--replicas=0']);
     }
-    const scaleSeconds = (performance.now() - s0) / 1000;
-    polling = false;
-    await podPoll;
-    await Promise.all(rulePolls);
-    const all: number[] = [];
-    const first: number[] = [];
-    let missing = 0;
-    for (const [ip, t] of readyAt) {
-      const at = ruleAt.map((m) => m.get(ip));
-      if (at.some((x) => x === undefined)) {
-        missing++;
-        continue;
-      }
-      all.push(Math.max(0, Math.max(...(at as number[])) - t));
-      first.push(Math.max(0, Math.min(...(at as number[])) - t));
-    }
-    console.log(`| endpoint change → rule (${readyAt.size} new pods; scale 1→${target} took ${scaleSeconds.toFixed(1)} s${scaleErr ? `, ${(scaleErr as Error).message}` : ''}) | p50 | p99 | max |\n|---|---|---|---|`);
-    if (all.length) {
-      console.log(`| Ready seen → DNAT on every node (${all.length} pods${missing ? `, ${missing} never` : ''}) | ${ms(pct(all, 50))} | ${ms(pct(all, 99))} | ${ms(Math.max(...all))} |`);
-      console.log(`| Ready seen → DNAT on the first node | ${ms(pct(first, 50))} | ${ms(pct(first, 99))} | ${ms(Math.max(...first))} |`);
-    } else console.log(`| (no pod measured${missing ? `, ${missing} without a rule` : ''}) | | | |`);
-    console.log('\n(both sides are polled every ~50 ms: ±50 ms resolution; a negative difference counts as 0)\n');
-    await cl.mk8s(['scale', 'deployment', 'lat', '--replicas=0']);
 
-    // (b) requests/s through a ClusterIP with one endpoint vs straight to the pod.
-    await apply(deploy('one', 1));
-    const [pod] = await waitPods('app=one', 1, 90_000);
-    const svc: any = await cl.client.get(R.services, 'default', 'one');
-    const podIP = pod.status.podIP as string;
-    const clusterIP = svc.spec.clusterIP as string;
-    for (let i = 0; i < 100; i++) {
-      const r = await cl.mk8s(['exec', 'toolbox', '--', 'curl', '-s', '-m', '2', `http://${clusterIP}/`]);
-      if (r.stdout.startsWith('Hello from')) break;
-      await sleep(200);
+    // (b) requests/s through a ClusterIP with one endpoint vs straight to the pod IP, with a bounded
+    // load generator (bench/loadgen) run inside client pods' network namespaces.
+    await apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fast}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: fast}}
+  template:
+    metadata: {labels: {app: fast}}
+    spec:
+      nodeName: ${bpxNodes[1]}
+      containers:
+      - name: httpd
+        image: busybox
+        command: [sh, -c, 'mkdir -p /tmp/www && echo hello > /tmp/www/index.html && exec busybox httpd -f -p 80 -h /tmp/www']
+        readinessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: fast}
+spec: {selector: {app: fast}, ports: [{port: 80, targetPort: 80}]}
+`);
+    // Two client pods on the same node, one per path: the server closes first and keeps TIME_WAIT for each
+    // client ip:port, and Linux picks TCP timestamp offsets per address pair, so one client alternating between
+    // the pod IP and the ClusterIP would reuse ports into TIME_WAITs it cannot pass (a 1 s SYN retry).
+    for (const name of ['client-direct', 'client-svc']) {
+      await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: loadgen}}
+spec:
+  nodeName: ${bpxNodes[0]}
+  containers: [{name: idle, image: busybox, command: [sleep, '36000']}]
+`);
     }
-    const seconds = 10;
-    const load = async (url: string, conc: number) => {
-      const loop = `n=0; f=0; end=$(( $(date +%s) + ${seconds} )); while [ $(date +%s) -lt $end ]; do if curl -s -m 2 -o /dev/null ${url}; then n=$((n+1)); else f=$((f+1)); fi; done; echo "$n $f"`;
-      const script = Array.from({ length: conc }, () => `( ${loop} ) &`).join(' ') + ' wait';
-      const t0 = performance.now();
-      const r = await cl.mk8s(['exec', 'toolbox', '--', 'sh', '-c', script], { timeoutMs: (seconds + 30) * 1000 });
-      const el = (performance.now() - t0) / 1000;
-      let ok = 0;
-      let failed = 0;
-      for (const line of r.stdout.trim().split('\n')) {
-        const [a, b] = line.split(' ').map(Number);
-        ok += a || 0;
-        failed += b || 0;
-      }
-      return { rps: ok / seconds, failed, el };
+    await apply(deploy('one', 1, bpxNodes[1]));
+    const [fast] = await waitPods('app=fast', 1, 90_000);
+    const [one] = await waitPods('app=one', 1, 90_000);
+    const clients = await waitPods('app=loadgen', 2, 90_000);
+    const netnsOf = async (name: string) => {
+      const pod = clients.find((p) => p.metadata.name === name)!;
+      const pause = (await run('docker', ['ps', '-q', '--filter', `label=io.mk8s.pod-uid=${pod.metadata.uid}`, '--filter', 'label=io.mk8s.role=pause'])).stdout.trim();
+      const pid = (await run('docker', ['inspect', '-f', '{{.State.Pid}}', pause])).stdout.trim();
+      if (!/^\d+$/.test(pid) || pid === '0') throw new Error(`no pause container for pod ${name} (${pause})`);
+      return `/proc/${pid}/ns/net`;
     };
-    console.log(`| requests/s from a pod, ${seconds} s of \`curl\` loops (one process per request) | straight to pod ${podIP} | ClusterIP ${clusterIP} (1 endpoint) | ClusterIP / pod |\n|---|---|---|---|`);
-    for (const conc of [1, 4]) {
-      const direct = await load(`http://${podIP}/`, conc);
-      const via = await load(`http://${clusterIP}/`, conc);
-      console.log(`| ${conc} concurrent loop${conc > 1 ? 's' : ''} | ${direct.rps.toFixed(1)} req/s${direct.failed ? ` (${direct.failed} failed)` : ''} | ${via.rps.toFixed(1)} req/s${via.failed ? ` (${via.failed} failed)` : ''} | ${(via.rps / direct.rps).toFixed(2)} |`);
+    const netns = { direct: await netnsOf('client-direct'), svc: await netnsOf('client-svc') };
+    const loadgen = new URL('./loadgen.js', import.meta.url).pathname;
+    const gen = async (from: string, url: string, concurrency: number, seconds: number, requests: number) => {
+      const r = await run('nsenter', [`--net=${from}`, process.execPath, loadgen, '--url', url, '--concurrency', String(concurrency), '--seconds', String(seconds), '--requests', String(requests)], { timeoutMs: (seconds + 30) * 1000 });
+      if (r.code !== 0) throw new Error(`loadgen: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { ok: number; failed: number; rps: number; p50: number; p99: number; errors: Record<string, number> };
+    };
+    const targets = [
+      { what: 'busybox httpd (fork per connection)', pod: fast, svc: 'fast', seconds: 4, requests: 12_000 },
+      { what: 'hello-from (the tutorials\' server: sh per connection)', pod: one, svc: 'one', seconds: 4, requests: 3_000 },
+    ];
+    const PAIRS = 5;
+    console.log(`| requests/s from a client pod on the control-plane node to a server pod on the worker (bench/loadgen: new connection per request, 4 s or N requests; ${PAIRS} back-to-back pairs, medians) | straight to the pod IP | through the ClusterIP (1 endpoint) | ClusterIP / pod, median of the pairs (range) | p50 / p99 latency (pod, ClusterIP) |\n|---|---|---|---|---|`);
+    const failures: string[] = [];
+    for (const tg of targets) {
+      const podIP = tg.pod.status.podIP as string;
+      const clusterIP = ((await cl.client.get(R.services, 'default', tg.svc)) as any).spec.clusterIP as string;
+      await gen(netns.svc, `http://${clusterIP}/`, 1, 2, 20); // warm up: the rules are there and the server answers
+      for (const conc of [1, 8]) {
+        const direct: Awaited<ReturnType<typeof gen>>[] = [];
+        const via: typeof direct = [];
+        for (let i = 0; i < PAIRS; i++) {
+          // Alternating which goes first, so neither path always runs on a warmer machine.
+          const d = () => gen(netns.direct, `http://${podIP}/`, conc, tg.seconds, tg.requests);
+          const v = () => gen(netns.svc, `http://${clusterIP}/`, conc, tg.seconds, tg.requests);
+          if (i % 2 === 0) {
+            direct.push(await d());
+            via.push(await v());
+          } else {
+            via.push(await v());
+            direct.push(await d());
+          }
+        }
+        // Each pair ran back to back: its ratio is what drifts least with the machine's load.
+        const mid = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[xs.length >> 1];
+        const ratios = direct.map((x, i) => via[i].rps / x.rps).sort((a, b) => a - b);
+        const d = mid(direct, (x) => x.rps);
+        const v = mid(via, (x) => x.rps);
+        const failed = (xs: typeof direct) => xs.reduce((n, x) => n + x.failed, 0);
+        const f = (x: number) => (failed(direct) + failed(via) ? ` (${x} failed)` : '');
+        const kinds = [...direct, ...via].flatMap((x) => Object.entries(x.errors)).map(([k, n]) => `${k}×${n}`);
+        if (kinds.length) failures.push(`${tg.what}, ${conc} concurrent: ${kinds.join(', ')}`);
+        console.log(`| ${tg.what}, ${conc} concurrent | ${d.rps.toFixed(0)} req/s${f(failed(direct))} | ${v.rps.toFixed(0)} req/s${f(failed(via))} | ${mid(ratios, (x) => x).toFixed(2)} (${ratios[0].toFixed(2)}–${ratios.at(-1)!.toFixed(2)}) | ${d.p50.toFixed(1)}/${d.p99.toFixed(1)} ms, ${v.p50.toFixed(1)}/${v.p99.toFixed(1)} ms |`);
+      }
     }
+    if (failures.length) console.log(`\nfailed requests (all runs): ${failures.join('; ')}`);
   } finally {
     const d0 = performance.now();
     await c?.down();

@@ -69,8 +69,13 @@ export function processAlive(p: { pid: number; argv: string[] }, marker: string)
   try {
     const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
     const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    // Fields after the command name: state, ppid, pgrp, session, tty, tpgid, flags.
+    const [state, , , , , , flags] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // A zombie (state Z) has exited; its parent just hasn't reaped it.
-    if (/\) Z /.test(stat)) return false;
+    if (state === 'Z') return false;
+    // In the middle of execve (`ip netns exec` becoming node) the command line reads empty for a moment;
+    // a kernel thread (PF_KTHREAD) that reused the PID reads empty too.
+    if (cmdline === '') return (Number(flags) & 0x00200000) === 0;
     return cmdline.includes(marker);
   } catch {
     return false;
