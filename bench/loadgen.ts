@@ -3,7 +3,8 @@
 // or --seconds. Each request opens a new TCP connection (no keep-alive), as
 // curl does, so each one is a new conntrack entry and goes through the nat
 // table: for a ClusterIP that is the DNAT path under test. Prints one JSON
-// line: ok, failed, seconds, rps, latency p50/p99 in ms.
+// line: ok, failed, seconds (until the last request ended), rps, latency
+// p50/p99 in ms.
 //   node dist/bench/loadgen.js --url http://10.96.0.20/ [--concurrency 8] [--requests 10000] [--seconds 5]
 // The benchmarks run it inside a pod's network namespace (nsenter --net).
 import http from 'node:http';
@@ -31,7 +32,7 @@ const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(so
 
 function once(url: URL, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ host: url.hostname, port: url.port || 80, path: url.pathname, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: url.hostname, port: url.port || 80, path: url.pathname + url.search, agent: false, timeout: timeoutMs }, (res) => {
       res.on('data', () => undefined);
       res.on('end', () => resolve(res.statusCode === 200 ? undefined : `HTTP ${res.statusCode}`));
       res.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
@@ -73,12 +74,24 @@ function flag(name: string, fallback?: string): string {
   return v;
 }
 
+/** A whole number within [min, max], or an error naming the flag. */
+function count(name: string, fallback: string, min: number, max: number): number {
+  const n = Number(flag(name, fallback));
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
 if (process.argv[1]?.endsWith('loadgen.js')) {
-  const r = await load({
-    url: flag('url'),
-    concurrency: Number(flag('concurrency', '8')),
-    requests: Math.min(100_000, Number(flag('requests', '10000'))),
-    seconds: Math.min(60, Number(flag('seconds', '5'))),
-  });
-  process.stdout.write(`${JSON.stringify(r)}\n`);
+  try {
+    const r = await load({
+      url: flag('url'),
+      concurrency: count('concurrency', '8', 1, 1024),
+      requests: count('requests', '10000', 1, 100_000),
+      seconds: count('seconds', '5', 1, 60),
+    });
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  } catch (e) {
+    process.stderr.write(`loadgen: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  }
 }

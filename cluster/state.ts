@@ -74,8 +74,8 @@ export function processAlive(p: { pid: number; argv: string[] }, marker: string)
     // A zombie (state Z) has exited; its parent just hasn't reaped it.
     if (state === 'Z') return false;
     // In the middle of execve (`ip netns exec` becoming node) the command line reads empty for a moment;
-    // a kernel thread (PF_KTHREAD) that reused the PID reads empty too.
-    if (cmdline === '') return (Number(flags) & 0x00200000) === 0;
+    // so does a kernel thread (PF_KTHREAD) that reused the PID, and a process on its way out (PF_EXITING).
+    if (cmdline === '') return (Number(flags) & (0x00200000 | 0x4)) === 0;
     return cmdline.includes(marker);
   } catch {
     return false;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { Jump, Ruleset } from './rules/desired.js';
 import { isOurChain, parseSave, renderCleanup, renderRestore, renderWholeTables, ruleCount, sameRules, type AppliedState } from './rules/render.js';
-import { hookJumps } from './rules/desired.js';
+import { hookJumps, topLevelChains } from './rules/desired.js';
 
 export interface ExecResult {
   code: number;
@@ -48,13 +48,13 @@ function sameChains(a: AppliedState, b: Ruleset): boolean {
   return true;
 }
 
-/** Chains whose rules never change, listed cheaply (`iptables -S CHAIN`) to notice a flushed or deleted table. */
-const canaries: { table: 'filter' | 'nat'; chain: string }[] = [
-  { table: 'nat', chain: 'KUBE-MARK-MASQ' },
-  { table: 'nat', chain: 'KUBE-POSTROUTING' },
-  { table: 'filter', chain: 'KUBE-FORWARD' },
-];
-
+/**
+ * The chains `intact()` reads back: the shared top-level ones (they hold a
+ * rule per service port and get rule-level edits, so they must be exactly
+ * what we believe) and the fixed plumbing. `iptables -S CHAIN` lists one
+ * chain: ~10 ms, ~0.2 s for KUBE-SERVICES with 10,000 services.
+ */
+const checked: { table: 'filter' | 'nat'; chain: string }[] = (['filter', 'nat'] as const).flatMap((table) => topLevelChains[table].map((chain) => ({ table, chain })));
 export interface SyncResult {
   changed: boolean;
   chainsWritten: number;
@@ -108,16 +108,17 @@ export class IptablesApplier {
   }
 
   /**
-   * Whether the kernel still holds what we applied, judged cheaply as
-   * kube-proxy's canary chain does: a few chains whose rules never change
-   * must still be there, whole. False after `iptables -t nat -F`, a deleted
-   * table, or a firewall reload; the caller then does a full sync.
+   * Whether the kernel still holds what we applied, judged from the chains
+   * every service touches (kube-proxy watches a canary chain for the same
+   * purpose): false after `iptables -t nat -F`, a deleted table, a firewall
+   * reload, or an old snapshot restored over ours. The caller then does a
+   * full sync, since partial syncs edit those chains in place.
    */
   async intact(): Promise<boolean> {
     if (!this.applied) return false;
-    for (const { table, chain } of canaries) {
+    for (const { table, chain } of checked) {
       const want = this.applied[table].get(chain);
-      if (!want) continue;
+      if (!want) return false;
       const res = await this.exec('iptables', ['-w', '5', '-t', table, '-S', chain]);
       if (res.code !== 0) return false;
       const got = res.stdout.split('\n').filter((l) => l.startsWith('-A ')).map((l) => l.slice(chain.length + 4));

@@ -168,20 +168,12 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     }
   }
 
-  const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
+  const onUdp = (udp: dgram.Socket) => (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     handle(msg, 'udp').then(
       (out) => out && udp.send(out, rinfo.port, rinfo.address),
       (e) => o.logger.error({ err: (e as Error).message }, 'dns: udp'),
     );
-  });
-  udp.on('error', (e) => o.logger.error({ err: e.message }, 'dns: udp socket'));
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(o.port ?? 53, o.bind, () => resolve());
-  });
-  const port = udp.address().port;
-
+  };
   const tcp = net.createServer((sock) => {
     let buf = Buffer.alloc(0);
     sock.setTimeout(10_000, () => sock.destroy());
@@ -202,10 +194,36 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, o.bind, () => resolve());
-  });
+  // UDP and TCP on the same port. With port 0 the kernel picks the UDP port, which TCP may
+  // already use: then try another (a few times) rather than fail; never leave a socket behind.
+  let udp: dgram.Socket | undefined;
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    const sock = dgram.createSocket('udp4');
+    sock.on('message', onUdp(sock));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(o.port ?? 53, o.bind, () => resolve());
+      });
+      port = sock.address().port;
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, o.bind, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+      sock.removeAllListeners('error');
+      sock.on('error', (e) => o.logger.error({ err: e.message }, 'dns: udp socket'));
+      udp = sock;
+      break;
+    } catch (e) {
+      sock.close();
+      if (o.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw e;
+    }
+  }
+  const udpSock = udp;
 
   let metricsSrv: http.Server | undefined;
   if (o.metricsPort !== undefined) {
@@ -213,14 +231,23 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       res.end(metrics.render());
     });
-    await new Promise<void>((r) => metricsSrv!.listen(o.metricsPort, o.bind, () => r()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        metricsSrv!.once('error', reject);
+        metricsSrv!.listen(o.metricsPort, o.bind, () => resolve());
+      });
+    } catch (e) {
+      udpSock.close();
+      tcp.close();
+      throw e;
+    }
   }
 
   return {
     port,
     metrics,
     async close() {
-      udp.close();
+      udpSock.close();
       await new Promise((r) => tcp.close(r));
       metricsSrv?.close();
     },

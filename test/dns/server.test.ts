@@ -142,3 +142,19 @@ test.serial('cached answers follow zone changes and echo the question exactly as
   current = buildZone([svc('my-svc', { clusterIP: '10.96.7.7', ports: [{ port: 80 }] })], [], { zone: 'cluster.local', ttl: 5 });
   t.deepEqual(ips(await udpQuery(dns.port, 'my-svc.default.svc.cluster.local')), ['10.96.7.7']);
 });
+
+test.serial('a port taken for TCP fails the start with EADDRINUSE and leaves no UDP socket behind', async (t) => {
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as net.AddressInfo).port;
+  const err = await t.throwsAsync(startDnsServer({ bind: '127.0.0.1', port, upstreams: [], zone: () => zone, logger: log }));
+  t.is((err as NodeJS.ErrnoException).code, 'EADDRINUSE');
+  const udp = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(port, '127.0.0.1', () => resolve());
+  });
+  udp.close();
+  t.pass('the UDP port is free again');
+});

@@ -78,7 +78,11 @@ maybe('partial syncs with rule-level edits leave the kernel exactly as wanted, i
       for (const [chain, rules] of want[table]) t.deepEqual(ours.get(chain)!.map(normalize), rules.map(normalize), `${what}: ${table} ${chain}`);
     }
   }
-  t.true((await applier.intact()), 'the canary chains are whole');
+  t.true(await applier.intact(), 'the shared chains are as applied');
+  await exec('iptables', ['-w', '5', '-t', 'nat', '-D', 'KUBE-SERVICES', '5']);
+  t.false(await applier.intact(), 'one rule missing from KUBE-SERVICES is noticed');
+  await applier.sync(state(() => true, () => 2), true);
+  t.true(await applier.intact());
   await exec('iptables', ['-w', '5', '-t', 'nat', '-F', 'KUBE-MARK-MASQ']);
   t.false(await applier.intact(), 'a flushed chain is noticed');
 });
