@@ -55,6 +55,7 @@ function sameChains(a: AppliedState, b: Ruleset): boolean {
  * chain: ~10 ms, ~0.2 s for KUBE-SERVICES with 10,000 services.
  */
 const checked: { table: 'filter' | 'nat'; chain: string }[] = (['filter', 'nat'] as const).flatMap((table) => topLevelChains[table].map((chain) => ({ table, chain })));
+
 export interface SyncResult {
   changed: boolean;
   chainsWritten: number;
@@ -90,11 +91,8 @@ export class IptablesApplier {
     let added = 0;
     for (const j of jumps) {
       const key = `${j.table}/${j.chain}`;
-      if (!listed.has(key)) {
-        const res = await this.exec('iptables', ['-w', '5', '-t', j.table, '-S', j.chain]);
-        listed.set(key, new Set(res.code === 0 ? res.stdout.split('\n') : []));
-      }
-      if (listed.get(key)!.has(`-A ${j.chain} ${j.rule}`)) continue;
+      if (!listed.has(key)) listed.set(key, new Set((await this.listRules(j.table, j.chain)) ?? []));
+      if (listed.get(key)!.has(j.rule)) continue;
       const args = ruleArgs(j.rule);
       const check = await this.exec('iptables', ['-w', '5', '-t', j.table, '-C', j.chain, ...args]);
       if (check.code === 0) continue;
@@ -119,12 +117,16 @@ export class IptablesApplier {
     for (const { table, chain } of checked) {
       const want = this.applied[table].get(chain);
       if (!want) return false;
-      const res = await this.exec('iptables', ['-w', '5', '-t', table, '-S', chain]);
-      if (res.code !== 0) return false;
-      const got = res.stdout.split('\n').filter((l) => l.startsWith('-A ')).map((l) => l.slice(chain.length + 4));
-      if (!sameRules(got, want)) return false;
+      if (!sameRules(await this.listRules(table, chain), want)) return false;
     }
     return true;
+  }
+
+  /** One chain's rules as iptables-save spells them, without `-A CHAIN ` (undefined: no such chain). */
+  private async listRules(table: 'filter' | 'nat', chain: string): Promise<string[] | undefined> {
+    const res = await this.exec('iptables', ['-w', '5', '-t', table, '-S', chain]);
+    if (res.code !== 0) return undefined;
+    return res.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).map((l) => l.slice(chain.length + 4));
   }
 
   /**
