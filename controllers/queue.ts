@@ -45,7 +45,8 @@ export class WorkQueue {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    timer.unref?.();
+    // Not unref'd: a pending retry is work, and a get() waiting for it must
+    // keep the process alive (shutDown() clears every timer).
     this.timers.set(key, { at, timer });
   }
 

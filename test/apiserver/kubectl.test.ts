@@ -38,7 +38,7 @@ maybe('kubectl get ns and get po,svc -A', async (t) => {
 
 maybe('kubectl create -f the tutorial Service, then get -o yaml', async (t) => {
   const file = join(dir, 'cluster_ip.yaml');
-  await writeFile(file, tutorialYaml('000-on-kubernetes-services.txt', 'cluster_ip.yaml'));
+  await writeFile(file, tutorialYaml('cluster_ip.yaml'));
   const created = await kubectl('create', '-f', file);
   t.is(created.code, 0, created.stderr);
   t.is(created.stdout.trim(), 'service/benjamintoll created');
@@ -54,7 +54,7 @@ maybe('kubectl create -f the tutorial Service, then get -o yaml', async (t) => {
 
 maybe('kubectl apply: create, change and apply again, unchanged', async (t) => {
   const file = join(dir, 'node_port.yaml');
-  const yaml = tutorialYaml('000-on-kubernetes-services.txt', 'node_port.yaml').replace('name: benjamintoll\n  labels', 'name: benjamintoll-np\n  labels');
+  const yaml = tutorialYaml('node_port.yaml').replace('name: benjamintoll\n  labels', 'name: benjamintoll-np\n  labels');
   await writeFile(file, yaml);
   const first = await kubectl('apply', '-f', file);
   t.is(first.code, 0, first.stderr);

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startCluster, type TestCluster } from '../controllers/harness.js';
 import { findByKind } from '../../api/resources.js';
+import { tutorialFixturesDir } from '../helpers/tutorials.js';
 
 export const mainJs = join(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 /** The real kubectl (v1.32 here; CI installs Debian's kubernetes-client when a machine lacks one). */
@@ -148,7 +149,7 @@ export async function bothUntilStable(kubeconfig: string, args: string[], same: 
 }
 
 /** The YAML fixtures (the tutorials' files), read from the source tree. */
-export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '../../../test/cli/fixtures');
+export const fixturesDir = tutorialFixturesDir;
 export const fixture = (name: string) => join(fixturesDir, name);
 
 /** Text with ages (`12s`, `3m2s`, `5d`) replaced and runs of spaces collapsed: equal when only ages differ. */

@@ -1,4 +1,5 @@
-// Every kubectl command line of /work/shared/tutorials, in order, typed
+// Every kubectl command line of the five Service tutorials (their YAML in
+// test/fixtures/tutorials), in order, typed
 // with `mk8s` in place of `kubectl` (and `k` as an alias, `mk8s service` for
 // `minikube service`), run by bash in a directory holding the tutorials'
 // YAML files, against an apiserver with the controllers and two fake

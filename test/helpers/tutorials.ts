@@ -1,17 +1,14 @@
-// The tutorials' own YAML, read from ../shared/tutorials, so tests apply what learners apply.
+// The tutorials' own YAML files, kept in test/fixtures/tutorials (each
+// file's source is named in that folder's README), so tests apply what
+// learners apply and the repository needs nothing beside it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './process.js';
 
-export function tutorialText(file: string): string {
-  return readFileSync(join(repoRoot, '..', 'shared', 'tutorials', file), 'utf8');
-}
+/** The folder of the tutorials' YAML files. */
+export const tutorialFixturesDir = join(repoRoot, 'test', 'fixtures', 'tutorials');
 
-/** A YAML block of a tutorial: the lines after its file-name caption, up to the first blank line. */
-export function tutorialYaml(file: string, caption: string): string {
-  const text = tutorialText(file);
-  const start = text.indexOf(`${caption}\n\napiVersion:`);
-  if (start < 0) throw new Error(`${caption} not found in ${file}`);
-  const body = text.slice(start + caption.length + 2);
-  return body.slice(0, body.indexOf('\n\n')) + '\n';
+/** A tutorial's YAML file, as the tutorial prints it. */
+export function tutorialYaml(file: string): string {
+  return readFileSync(join(tutorialFixturesDir, file), 'utf8');
 }

@@ -63,8 +63,8 @@ test.after.always(async () => {
 });
 
 serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every node IP, LoadBalancer from the host', async (t) => {
-  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'deployment.yaml'))).code, 0);
-  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'cluster_ip.yaml'))).code, 0);
+  t.is((await apply(tutorialYaml('deployment.yaml'))).code, 0);
+  t.is((await apply(tutorialYaml('cluster_ip.yaml'))).code, 0);
   await runningPods(c, 'app=benjamintoll', 3, 90_000);
   await runningPods(c, 'run=toolbox', 1, 60_000);
   const ip = (await svcOf('benjamintoll')).spec.clusterIP;
@@ -74,7 +74,7 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
   }, 30_000, 500);
   t.is(counts(fromPod!.stdout).size, 3, 'all 3 pods answer through the ClusterIP');
 
-  t.is((await apply(tutorialYaml('000-on-kubernetes-services.txt', 'node_port.yaml'))).code, 0);
+  t.is((await apply(tutorialYaml('node_port.yaml'))).code, 0);
   for (const nodeIP of nodeIPs) {
     const seen = await eventually(async () => {
       const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => curlHost(`http://${nodeIP}:31117/`)));
