@@ -159,7 +159,7 @@ export async function loadClusterConfig(path = defaultKubeconfigPath(), context?
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read kubeconfig ${path}: ${(e as Error).message} (is the cluster up? try: mk8s up)`);
+    throw new Error(`cannot read kubeconfig ${path}: ${(e as Error).message} (is the cluster up? try: mk8s up)`, { cause: e });
   }
   let doc: any;
   try {

@@ -16,7 +16,7 @@ export function loadKubeconfig(path = defaultKubeconfigPath(), context?: string)
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read kubeconfig ${path}: ${(e as Error).message} (is the cluster up? try: mk8s up)`);
+    throw new Error(`cannot read kubeconfig ${path}: ${(e as Error).message} (is the cluster up? try: mk8s up)`, { cause: e });
   }
   const ctxName = context ?? doc?.['current-context'];
   const ctx = (doc?.contexts ?? []).find((c: any) => c.name === ctxName)?.context;

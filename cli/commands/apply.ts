@@ -86,7 +86,7 @@ export async function applyOne(client: Client, m: Manifest, ns: string | undefin
       `Warning: resource ${m.type.plural}/${name} is missing the ${LAST_APPLIED} annotation which is required by mk8s apply. mk8s apply should only be used on resources created declaratively by either mk8s create --save-config or mk8s apply. The missing annotation will be patched automatically.\n`,
     );
   }
-  let last: unknown = {};
+  let last: unknown;
   try {
     last = lastText ? JSON.parse(lastText) : {};
   } catch {

@@ -136,7 +136,7 @@ export function replicaStatus(owner: KubeObject, owned: KubeObject[], manageErro
   if (ready) status.readyReplicas = ready;
   if (available) status.availableReplicas = available;
   if (owner.metadata.generation) status.observedGeneration = owner.metadata.generation;
-  let conditions: any[] = (owner.status?.conditions ?? []).filter((c: any) => c.type !== 'ReplicaFailure');
+  const conditions: any[] = (owner.status?.conditions ?? []).filter((c: any) => c.type !== 'ReplicaFailure');
   const failure = (owner.status?.conditions ?? []).find((c: any) => c.type === 'ReplicaFailure');
   if (manageError) conditions.push(failure ?? { type: 'ReplicaFailure', status: 'True', lastTransitionTime: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'), reason: manageError.reason, message: manageError.message });
   if (conditions.length) status.conditions = conditions;

@@ -207,8 +207,6 @@ export function probability(p: number): string {
   return p.toFixed(10);
 }
 
-const dport = (proto: string, port: number) => `-p ${proto} -m ${proto} --dport ${port}`;
-
 /** The rules one service port contributes: its own chains and its lines in the shared top-level chains. */
 export interface Fragment {
   filter: Chains;

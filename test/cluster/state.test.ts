@@ -20,7 +20,7 @@ test('a process is alive through its execve; a kernel thread and an exited proce
     const p = { pid: child.pid!, argv: [] };
     const until = Date.now() + 150;
     while (Date.now() < until) {
-      let cmdline = '';
+      let cmdline: string;
       try {
         cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
       } catch {
