@@ -32,6 +32,7 @@ const commands: Record<string, { short: string; load: () => Promise<{ default: C
   'api-resources': { short: 'Print the supported API resources on the server', load: () => import('./commands/api-resources.js') },
   version: { short: 'Print the client and server version information', load: () => import('./commands/version.js') },
   service: { short: 'mk8s: list services with their node-port URLs (as `minikube service`)', load: () => import('./commands/service.js') },
+  lab: { short: 'mk8s: guided, self-checking labs on Services (list, start, check, hint, solution, reset)', load: () => import('./commands/lab.js') },
   'explain-route': { short: 'mk8s: show the path a packet to a Service takes (ClusterIP → KUBE-SVC → KUBE-SEP → pod)', load: () => import('./commands/explain-route.js') },
 };
 
