@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Client } from '../client/http.js';
 import { startApiServer } from '../apiserver/server.js';
+import { PoolRoutes } from './pool-routes.js';
 
 function flag(name: string): string | undefined {
   const argv = process.argv.slice(2);
@@ -45,8 +46,14 @@ async function main(): Promise<void> {
   } catch (e) {
     logger.warn({ err: (e as Error).message }, 'controllers not started (not built into this mk8s yet?)');
   }
+  // LoadBalancer pools outside the node network get on-link routes on the bridge (only with a bridge: `mk8s up`).
+  const bridge = flag('bridge');
+  const nodeCidr = flag('node-cidr');
+  const poolRoutes = bridge && nodeCidr ? new PoolRoutes({ client, bridge, nodeCidr, lbPoolOption: flag('lb-pool'), logger }) : undefined;
+  await poolRoutes?.start();
   logger.info({ url: server.url }, 'control plane ready');
   const stop = async () => {
+    await poolRoutes?.stop().catch(() => undefined);
     await controllers?.stop().catch(() => undefined);
     client.close();
     await server.close();

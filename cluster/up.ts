@@ -49,6 +49,8 @@ export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState[
       '--service-cidr', l.options.serviceCidr,
       '--cluster-name', l.options.name,
       '--lb-pool', lbPool(l),
+      '--bridge', l.options.bridge,
+      '--node-cidr', `${l.hostIp}/${l.prefixLen}`,
       ...(o.nodeMonitorGracePeriodSeconds ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriodSeconds)] : []),
       ...(o.podEvictionTimeoutSeconds !== undefined ? ['--pod-eviction-timeout', String(o.podEvictionTimeoutSeconds)] : []),
     ],

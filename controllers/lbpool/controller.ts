@@ -1,6 +1,7 @@
 // The LoadBalancer IP pool (MetalLB-style). The pool comes from the
-// ConfigMap mk8s-system/lb-pool (key `ranges`) when it exists, else from the
-// --lb-pool option. Every LoadBalancer Service gets an address in
+// ConfigMap mk8s-system/lb-pool (key `ranges`) when it exists, else from
+// MetalLB's legacy ConfigMap metallb-system/config (its layer2
+// address-pools, as tutorials apply it), else from the --lb-pool option. Every LoadBalancer Service gets an address in
 // status.loadBalancer.ingress[0].ip (IPAllocated event); one that cannot get
 // one stays <pending> (AllocationFailed event); a Service that stops being a
 // LoadBalancer loses it. The whole pool is one work item: allocation is a
@@ -12,9 +13,8 @@ import type { Informer } from '../../client/informer.js';
 import { QueueController, type ControllerContext, type ReconcileResult } from '../controller.js';
 import type { Recorder } from '../events.js';
 import { kinds } from '../kinds.js';
-import { allocate, parsePool, type LbServiceView } from './desired.js';
-
-export const POOL_CONFIGMAP = 'mk8s-system/lb-pool';
+import { parse as parseYaml } from 'yaml';
+import { allocate, METALLB_CONFIGMAP, parsePool, poolSource, POOL_CONFIGMAP, type LbServiceView } from './desired.js';
 const POOL = 'pool';
 const METALLB_IPS = 'metallb.universe.tf/loadBalancerIPs';
 
@@ -46,7 +46,7 @@ export class LoadBalancerPool extends QueueController {
         if (isLB(s) || currentIP(s)) kick();
       },
     });
-    const isPool = (c: KubeObject) => objectKey(c) === POOL_CONFIGMAP;
+    const isPool = (c: KubeObject) => objectKey(c) === POOL_CONFIGMAP || objectKey(c) === METALLB_CONFIGMAP;
     this.configMaps.on({ add: (c) => isPool(c) && kick(), update: (c) => isPool(c) && kick(), delete: (c) => isPool(c) && kick() });
   }
 
@@ -54,9 +54,8 @@ export class LoadBalancerPool extends QueueController {
     return [POOL];
   }
 
-  private poolText(): string | undefined {
-    const cm = this.configMaps.get(POOL_CONFIGMAP);
-    return cm ? cm.data?.ranges ?? '' : this.ctx.options.lbPool;
+  private pool() {
+    return poolSource((key) => this.configMaps.get(key), this.ctx.options.lbPool, parseYaml);
   }
 
   /** The IP in status, or what we wrote if the cache is behind. */
@@ -72,11 +71,12 @@ export class LoadBalancerPool extends QueueController {
   }
 
   protected async reconcile(): Promise<ReconcileResult> {
-    const text = this.poolText();
-    const { ranges, errors } = parsePool(text);
-    if (text !== this.lastPool) {
-      this.lastPool = text ?? '';
-      this.log.info({ pool: text ?? '', ranges: ranges.length, errors }, 'address pool');
+    const source = this.pool();
+    const { ranges, errors } = parsePool(source.text);
+    const seen = `${source.from}\n${source.text}`;
+    if (seen !== this.lastPool) {
+      this.lastPool = seen;
+      this.log.info({ from: source.from, pool: source.text, ranges: ranges.length, errors: [...source.errors, ...errors] }, 'address pool');
     }
     const all = this.services.list();
     const lbs = all.filter(isLB);

@@ -4,6 +4,7 @@
 // MetalLB's annotation) if free, else the lowest free one. Everything is
 // derived from the Services' statuses, so a restarted controller finds the
 // same answer.
+import type { KubeObject } from '../../api/types.js';
 
 export interface IpRange {
   start: number;
@@ -111,4 +112,67 @@ export function allocate(services: LbServiceView[], ranges: IpRange[]): Map<stri
     }
   }
   return out;
+}
+
+/** mk8s' own pool ConfigMap (key `ranges`). */
+export const POOL_CONFIGMAP = 'mk8s-system/lb-pool';
+/** MetalLB's legacy (before v0.13) configuration ConfigMap, key `config`, as tutorials write it. */
+export const METALLB_CONFIGMAP = 'metallb-system/config';
+
+/**
+ * The layer-2 address pools of MetalLB's legacy `config` (YAML with
+ * `address-pools: [{name, protocol, addresses: [...]}]`), as one pool text;
+ * pools of another protocol (bgp) are reported, not used. Pure; the YAML is
+ * parsed by the caller-supplied function so this module stays light.
+ */
+export function metallbLegacyPool(config: unknown): { text: string; errors: string[] } {
+  const errors: string[] = [];
+  const pools = (config as any)?.['address-pools'];
+  if (!Array.isArray(pools)) return { text: '', errors: ['no address-pools list in MetalLB\'s config'] };
+  const addresses: string[] = [];
+  for (const [i, p] of pools.entries()) {
+    const name = typeof p?.name === 'string' ? p.name : `#${i}`;
+    if (p?.protocol !== undefined && p.protocol !== 'layer2') {
+      errors.push(`address pool ${name}: protocol ${String(p.protocol)} is not supported (mk8s announces addresses as MetalLB's layer2 mode)`);
+      continue;
+    }
+    if (!Array.isArray(p?.addresses)) {
+      errors.push(`address pool ${name}: no addresses list`);
+      continue;
+    }
+    for (const a of p.addresses) if (typeof a === 'string') addresses.push(a);
+  }
+  return { text: addresses.join('\n'), errors };
+}
+
+export interface PoolSource {
+  text: string;
+  /** Where it came from, for logs and Events. */
+  from: string;
+  errors: string[];
+}
+
+/**
+ * Which pool is in force: mk8s' ConfigMap, else MetalLB's legacy one, else
+ * the controller's option. `parseYaml` turns MetalLB's `config` text into data.
+ */
+export function poolSource(
+  configMap: (key: string) => KubeObject | undefined,
+  option: string | undefined,
+  parseYaml: (text: string) => unknown,
+): PoolSource {
+  const own = configMap(POOL_CONFIGMAP);
+  if (own) return { text: own.data?.ranges ?? '', from: `ConfigMap ${POOL_CONFIGMAP}`, errors: [] };
+  const legacy = configMap(METALLB_CONFIGMAP);
+  if (legacy) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(legacy.data?.config ?? '');
+    } catch (e) {
+      return { text: '', from: `ConfigMap ${METALLB_CONFIGMAP}`, errors: [`config is not valid YAML: ${(e as Error).message}`] };
+    }
+    const { text, errors } = metallbLegacyPool(doc);
+    return { text, from: `ConfigMap ${METALLB_CONFIGMAP}`, errors };
+  }
+  return { text: option ?? '', from: 'the --lb-pool option', errors: [] };
 }

@@ -6,7 +6,10 @@ import type { KubeObject } from '../../api/types.js';
 import { endpointSubsets, lastChangeTriggerTime, planSlices, podEndpoints, resolveTargetPort, sliceGroups } from '../../controllers/endpoints/desired.js';
 import { mirroredGroups } from '../../controllers/endpointslice/mirroring.js';
 import { attemptToDelete, classifyOwners, foregroundStep, type OwnerState } from '../../controllers/gc/desired.js';
-import { allocate, parsePool, poolContains } from '../../controllers/lbpool/desired.js';
+import { allocate, metallbLegacyPool, parsePool, poolContains, poolSource } from '../../controllers/lbpool/desired.js';
+import { poolRoutes, rangeToCidrs } from '../../cluster/pool-routes.js';
+import { ipToInt, parseCidr } from '../../apiserver/allocators.js';
+import { parse as parseYaml } from 'yaml';
 import { desiredTaints, podsToEvict, recoveredConditions, staleConditions } from '../../controllers/nodelifecycle/desired.js';
 import { WorkQueue } from '../../controllers/queue.js';
 import { Expectations } from '../../controllers/expectations.js';
@@ -253,4 +256,38 @@ test('expectations: satisfied only once the creations and deletions were observe
   t.false(e.satisfied('rs'));
   e.deletionObserved('rs', 'ns/a');
   t.true(e.satisfied('rs'));
+});
+
+// ---- LoadBalancer pools: MetalLB's legacy config, which pool is in force, host routes ----
+
+test('MetalLB legacy config: layer2 address pools become the pool; bgp pools are reported', (t) => {
+  const parsed = parseYaml('address-pools:\n- name: default\n  protocol: layer2\n  addresses:\n  - 10.8.8.93-10.8.8.103\n- name: b\n  protocol: bgp\n  addresses: [10.9.0.0/24]\n');
+  const r = metallbLegacyPool(parsed);
+  t.is(r.text, '10.8.8.93-10.8.8.103');
+  t.deepEqual(r.errors, ['address pool b: protocol bgp is not supported (mk8s announces addresses as MetalLB\'s layer2 mode)']);
+  t.deepEqual(metallbLegacyPool({}).errors, ['no address-pools list in MetalLB\'s config']);
+});
+
+test('the pool in force: mk8s-system/lb-pool, else metallb-system/config, else the option', (t) => {
+  const cms: Record<string, any> = {};
+  const get = (k: string) => cms[k];
+  t.deepEqual(poolSource(get, '172.18.0.200-172.18.0.250', parseYaml), { text: '172.18.0.200-172.18.0.250', from: 'the --lb-pool option', errors: [] });
+  cms['metallb-system/config'] = { metadata: {}, data: { config: 'address-pools:\n- name: default\n  protocol: layer2\n  addresses:\n  - 10.8.8.93-10.8.8.103\n' } };
+  t.is(poolSource(get, 'x', parseYaml).text, '10.8.8.93-10.8.8.103');
+  t.is(poolSource(get, 'x', parseYaml).from, 'ConfigMap metallb-system/config');
+  cms['metallb-system/config'].data.config = 'address-pools: [';
+  t.regex(poolSource(get, 'x', parseYaml).errors[0], /config is not valid YAML/);
+  cms['mk8s-system/lb-pool'] = { metadata: {}, data: { ranges: '172.18.0.240/28' } };
+  t.is(poolSource(get, 'x', parseYaml).text, '172.18.0.240/28');
+});
+
+test('host routes for pool addresses outside the node network: aligned blocks, the node network left out', (t) => {
+  const ip = (s: string) => ipToInt(s)!;
+  t.deepEqual(rangeToCidrs(ip('10.8.8.93'), ip('10.8.8.103')), ['10.8.8.93/32', '10.8.8.94/31', '10.8.8.96/29']);
+  t.deepEqual(rangeToCidrs(ip('10.0.0.0'), ip('10.0.0.255')), ['10.0.0.0/24']);
+  const node = parseCidr('172.18.0.0/24');
+  t.deepEqual(poolRoutes(parsePool('172.18.0.200-172.18.0.250').ranges, node), [], 'inside the node network: on-link already');
+  t.deepEqual(poolRoutes(parsePool('10.8.8.93-10.8.8.103').ranges, node), ['10.8.8.93/32', '10.8.8.94/31', '10.8.8.96/29']);
+  t.deepEqual(poolRoutes(parsePool('172.18.0.250-172.18.1.1').ranges, node), ['172.18.1.0/31'], 'only the part outside');
+  t.deepEqual(poolRoutes(parsePool('172.18.0.0/23').ranges, node), ['172.18.1.0/24']);
 });

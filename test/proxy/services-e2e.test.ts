@@ -98,6 +98,29 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
   t.is(holders.length, 1);
 });
 
+serial('MetalLB\'s legacy config from tutorial 000: the pool outside the node network gets an on-link host route, the service an address from it', async (t) => {
+  // 10.8.8.93-10.8.8.103 as the tutorial has it. No packet may go there before the host route to our bridge exists.
+  const routes = async () => (await run('ip', ['-4', 'route', 'show', 'dev', 'mk8ssvc', 'proto', '77'])).stdout;
+  t.is((await apply(tutorialYaml('metallb-config.yaml'))).code, 0);
+  await eventually(async () => (await routes()).includes('10.8.8.96/29'), 20_000, 200);
+  t.is((await routes()).replace(/\s+\n/g, '\n').trim(), ['10.8.8.93 scope link', '10.8.8.94/31 scope link', '10.8.8.96/29 scope link'].join('\n'));
+  const lbIP = await eventually(async () => {
+    const ip = (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip;
+    return ip?.startsWith('10.8.8.') ? ip : undefined;
+  }, 20_000, 300);
+  t.is(lbIP, '10.8.8.93');
+  const body = await eventually(async () => (await curlHost(`http://${lbIP}:8080/`)).stdout, 20_000, 300);
+  t.regex(body, /^Hello from benjamintoll-/);
+  // Back to mk8s' pool: the routes go, the service gets an address on the node network again.
+  t.is((await c.mk8s(['delete', 'namespace', 'metallb-system'])).code, 0);
+  await eventually(async () => (await routes()).trim() === '', 30_000, 300);
+  const back = await eventually(async () => {
+    const ip = (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip;
+    return ip?.startsWith('172.31.230.') ? ip : undefined;
+  }, 30_000, 300);
+  t.truthy(back);
+});
+
 serial('explain-route --live shows each node\'s rules for the service with packet counters', async (t) => {
   const r = await c.mk8s(['explain-route', 'svc/benjamintoll', '--live']);
   t.is(r.code, 0, r.stderr);
