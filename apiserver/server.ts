@@ -11,7 +11,8 @@ import { bootstrap } from './bootstrap.js';
 import { NamespaceFinalizer } from './namespaces.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
 import { ensureServingCerts } from './certs.js';
-import { nthIp, parseCidr, parsePortRange } from './allocators.js';
+import { nthIp, parseCidr } from '../api/cidr.js';
+import { parsePortRange } from './allocators.js';
 import { KubeletProxy } from './kubelet-proxy.js';
 
 export interface ApiServerOptions {

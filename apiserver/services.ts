@@ -11,9 +11,9 @@ import {
   allocateNodePort,
   clusterIPRefusal,
   nodePortRefusal,
-  type Cidr,
   type PortRange,
 } from './allocators.js';
+import type { Cidr } from '../api/cidr.js';
 
 export interface ServiceAllocConfig {
   serviceCidr: Cidr;

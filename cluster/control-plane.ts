@@ -1,12 +1,13 @@
 // The control-plane process `mk8s up` starts: the API server on the host's
 // bridge address (reachable from every node namespace), with the kubelet
-// stream proxy, and the controllers in the same process when they are built.
+// stream proxy, and the controllers in the same process.
 // Run as `node dist/cluster/control-plane.js --data-dir D --bind IP …`.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Client } from '../client/http.js';
 import { startApiServer } from '../apiserver/server.js';
+import { startControllers } from '../controllers/manager.js';
 import { PoolRoutes } from './pool-routes.js';
 
 function flag(name: string): string | undefined {
@@ -28,24 +29,17 @@ async function main(): Promise<void> {
     logger,
   });
   const client = new Client({ server: server.url, token: server.token, caCert: server.caCert });
-  let controllers: { stop(): Promise<void> } | undefined;
-  // The controllers issue's module, loaded by a computed name so this builds before it lands.
-  const managerPath = '../controllers/manager.js';
-  try {
-    const manager: any = await import(managerPath);
-    const grace = flag('node-monitor-grace-period');
-    const eviction = flag('pod-eviction-timeout');
-    controllers = await manager.startControllers({
-      client,
-      logger,
-      lbPool: flag('lb-pool'),
-      ...(grace ? { nodeMonitorGracePeriodSeconds: Number(grace) } : {}),
-      ...(eviction ? { podEvictionTimeoutSeconds: Number(eviction) } : {}),
-    });
-    logger.info('controllers started');
-  } catch (e) {
-    logger.warn({ err: (e as Error).message }, 'controllers not started (not built into this mk8s yet?)');
-  }
+  const grace = flag('node-monitor-grace-period');
+  const eviction = flag('pod-eviction-timeout');
+  // A control plane without its controllers is no control plane: a failure here ends the process with the error.
+  const controllers = await startControllers({
+    client,
+    logger,
+    lbPool: flag('lb-pool'),
+    ...(grace ? { nodeMonitorGracePeriodSeconds: Number(grace) } : {}),
+    ...(eviction ? { podEvictionTimeoutSeconds: Number(eviction) } : {}),
+  });
+  logger.info('controllers started');
   // LoadBalancer pools outside the node network get on-link routes on the bridge (only with a bridge: `mk8s up`).
   const bridge = flag('bridge');
   const nodeCidr = flag('node-cidr');
@@ -54,7 +48,7 @@ async function main(): Promise<void> {
   logger.info({ url: server.url }, 'control plane ready');
   const stop = async () => {
     await poolRoutes?.stop().catch(() => undefined);
-    await controllers?.stop().catch(() => undefined);
+    await controllers.stop().catch(() => undefined);
     client.close();
     await server.close();
     process.exit(0);

@@ -2,7 +2,7 @@
 // node names and namespaces, node IPs on the host bridge, each node's pod
 // CIDR, and the exact `ip`/`iptables` commands that make (and unmake) the
 // node network. Nothing here touches the machine; network.ts runs the steps.
-import { intToIp, ipToInt, parseCidr, type Cidr } from '../apiserver/allocators.js';
+import { cidrsOverlap, intToIp, ipToInt, parseCidr, type Cidr } from '../api/cidr.js';
 
 export interface ClusterOptions {
   /** Cluster name: node names are `<name>-control-plane`, `<name>-worker`, `<name>-worker2`… (as kind). */
@@ -87,12 +87,6 @@ export function validateOptions(o: ClusterOptions): string[] {
     }
   }
   return errs;
-}
-
-export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-  const aEnd = a.base + 2 ** (32 - a.bits);
-  const bEnd = b.base + 2 ** (32 - b.bits);
-  return a.base < bEnd && b.base < aEnd;
 }
 
 export function clusterLayout(o: ClusterOptions): ClusterLayout {

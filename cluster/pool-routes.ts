@@ -9,7 +9,7 @@
 // finds and removes stale ones.
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { intToIp, ipToInt, parseCidr, type Cidr } from '../apiserver/allocators.js';
+import { intToIp, ipToInt, parseCidr, type Cidr } from '../api/cidr.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { intToIp, parseCidr } from '../apiserver/allocators.js';
+import { intToIp, parseCidr } from '../api/cidr.js';
 import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates, pickFreeSubnet, type ClusterLayout, type ClusterOptions, type NodeLayout } from './layout.js';
 import { networkConflicts, networkUp } from './network.js';
 import { checkPrerequisites, describeMissing, installPrerequisites } from './prereqs.js';

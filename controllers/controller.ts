@@ -11,7 +11,7 @@ import type { Client } from '../client/http.js';
 import type { Informer } from '../client/informer.js';
 import { WorkQueue, type QueueOptions } from './queue.js';
 import type { InformerFactory } from './informers.js';
-import type { EventRecorder } from './events.js';
+import type { EventRecorder } from '../client/events.js';
 
 export interface ControllerOptions {
   lbPool?: string;

@@ -5,7 +5,7 @@
 import { pino, type Logger } from 'pino';
 import type { Client } from '../client/http.js';
 import { InformerFactory } from './informers.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder } from '../client/events.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { Scheduler } from './scheduler/controller.js';
 import { ReplicaSetController, replicaSetKind, replicationControllerKind } from './replicaset/controller.js';

@@ -15,7 +15,7 @@ import { isApiError } from '../api/status.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
-import { EventRecorder, type Recorder } from '../controllers/events.js';
+import { EventRecorder, type Recorder } from '../client/events.js';
 import { resolveImage } from '../images/aliases.js';
 import { podActions, podStatus, sandboxesOf, type ObservedContainer, type PodAction, type PodObservation, type WaitingReason } from './desired.js';
 import { containerEnv, expandCommand } from './envvars.js';

@@ -11,7 +11,7 @@ import { objectKey } from '../../api/types.js';
 import { isApiError } from '../../api/status.js';
 import type { Informer } from '../../client/informer.js';
 import { QueueController, type ControllerContext, type ReconcileResult } from '../controller.js';
-import type { Recorder } from '../events.js';
+import type { Recorder } from '../../client/events.js';
 import { kinds } from '../kinds.js';
 import { parse as parseYaml } from 'yaml';
 import { allocate, METALLB_CONFIGMAP, parsePool, poolSource, POOL_CONFIGMAP, type LbServiceView } from './desired.js';

@@ -5,22 +5,11 @@
 // derived from the Services' statuses, so a restarted controller finds the
 // same answer.
 import type { KubeObject } from '../../api/types.js';
+import { intToIp, ipToInt } from '../../api/cidr.js';
 
 export interface IpRange {
   start: number;
   end: number;
-}
-
-export function ipToInt(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip.trim());
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 /**

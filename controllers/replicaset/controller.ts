@@ -9,7 +9,7 @@ import { isApiError } from '../../api/status.js';
 import type { ResourceType } from '../../api/resources.js';
 import type { Informer } from '../../client/informer.js';
 import { QueueController, type ControllerContext, type ReconcileResult } from '../controller.js';
-import type { Recorder } from '../events.js';
+import type { Recorder } from '../../client/events.js';
 import { Expectations } from '../expectations.js';
 import { controllerOf } from '../informers.js';
 import { kinds } from '../kinds.js';

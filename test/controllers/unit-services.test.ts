@@ -8,7 +8,7 @@ import { mirroredGroups } from '../../controllers/endpointslice/mirroring.js';
 import { attemptToDelete, classifyOwners, foregroundStep, type OwnerState } from '../../controllers/gc/desired.js';
 import { allocate, metallbLegacyPool, parsePool, poolContains, poolSource } from '../../controllers/lbpool/desired.js';
 import { poolRoutes, rangeToCidrs } from '../../cluster/pool-routes.js';
-import { ipToInt, parseCidr } from '../../apiserver/allocators.js';
+import { ipToInt, parseCidr } from '../../api/cidr.js';
 import { parse as parseYaml } from 'yaml';
 import { desiredTaints, podsToEvict, recoveredConditions, staleConditions } from '../../controllers/nodelifecycle/desired.js';
 import { WorkQueue } from '../../controllers/queue.js';

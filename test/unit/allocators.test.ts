@@ -1,5 +1,6 @@
 import test from 'ava';
-import { allocateClusterIP, allocateNodePort, cidrContains, clusterIPRefusal, nodePortRefusal, nthIp, parseCidr, parsePortRange } from '../../apiserver/allocators.js';
+import { allocateClusterIP, allocateNodePort, clusterIPRefusal, nodePortRefusal, parsePortRange } from '../../apiserver/allocators.js';
+import { cidrContains, nthIp, parseCidr } from '../../api/cidr.js';
 
 test('CIDR parsing and membership', (t) => {
   const c = parseCidr('10.96.0.0/12');

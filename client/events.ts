@@ -7,8 +7,10 @@
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/types.js';
 import { isApiError } from '../api/status.js';
-import type { Client } from '../client/http.js';
-import { kinds } from './kinds.js';
+import { findByPlural } from '../api/resources.js';
+import type { Client } from './http.js';
+
+const events = findByPlural('', 'events')!;
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -97,14 +99,14 @@ export class EventRecorder {
     };
     const write = async () => {
       try {
-        if (count === 1) await this.client.create(kinds.events, namespace, body);
+        if (count === 1) await this.client.create(events, namespace, body);
         else {
           try {
-            await this.client.patch(kinds.events, namespace, a.name, { count, lastTimestamp: now });
+            await this.client.patch(events, namespace, a.name, { count, lastTimestamp: now });
           } catch (e) {
             // The event expired or was deleted: start a new one (as the correlator does).
             if (!isApiError(e) || e.code !== 404) throw e;
-            await this.client.create(kinds.events, namespace, body);
+            await this.client.create(events, namespace, body);
           }
         }
       } catch (e) {
