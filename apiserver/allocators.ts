@@ -2,7 +2,7 @@
 // ipallocator and portallocator they pick a random free value (so a deleted
 // service's IP is not handed straight to the next one) and report requested
 // values that are out of range or taken with Kubernetes' messages.
-import { intToIp, ipToInt, nthIp, type Cidr } from '../api/cidr.js';
+import { intToIp, ipToInt, type Cidr } from '../api/cidr.js';
 
 export type Random = () => number;
 
