@@ -7,7 +7,7 @@
 //   node dist/bench/apiserver.js [--pods 10000] [--watchers 50]
 import { findByPlural } from '../api/resources.js';
 import { resourcePath } from '../client/http.js';
-import { startTestApi } from '../test/helpers/cluster.js';
+import { startTestApi } from '../testkit/api.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

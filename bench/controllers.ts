@@ -13,7 +13,7 @@ import { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
 import { startControllers } from '../controllers/manager.js';
 import { kinds } from '../controllers/kinds.js';
-import { FakeKubelet } from '../test/controllers/fake-kubelet.js';
+import { FakeKubelet } from '../testkit/fake-kubelet.js';
 
 const N = 100;
 const NODES = 5;

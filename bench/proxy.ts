@@ -17,8 +17,8 @@ import type { KubeObject } from '../api/types.js';
 import { RulesCache, desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
 import { renderRestore } from '../proxy/rules/render.js';
-import { startCluster, isReady, R, type TestCluster } from '../test/cluster/harness.js';
-import { run } from '../test/helpers/process.js';
+import { startCluster, isReady, R, type TestCluster } from '../testkit/cluster.js';
+import { run } from '../testkit/process.js';
 
 const maxAt = process.argv.indexOf('--max');
 const max = maxAt > 0 ? Number(process.argv[maxAt + 1]) : 10_000;

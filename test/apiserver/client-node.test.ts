@@ -3,7 +3,7 @@
 // add/update/delete.
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
-import { startTestApi, eventually } from '../helpers/cluster.js';
+import { startTestApi, eventually } from '../../testkit/api.js';
 
 test('@kubernetes/client-node lists, creates, and its informer sees add/update/delete', async (t) => {
   const api = await startTestApi();

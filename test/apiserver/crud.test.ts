@@ -6,7 +6,7 @@ import https from 'node:https';
 import { findByPlural, resourceTypes, type ResourceType } from '../../api/resources.js';
 import { ApiError } from '../../api/status.js';
 import type { KubeObject } from '../../api/types.js';
-import { startTestApi, eventually, type TestApi } from '../helpers/cluster.js';
+import { startTestApi, eventually, type TestApi } from '../../testkit/api.js';
 
 const R = (plural: string, group = '') => findByPlural(group, plural)!;
 const pods = R('pods');

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { findByPlural } from '../../api/resources.js';
 import { ApiError } from '../../api/status.js';
 import { Client } from '../../client/http.js';
-import { tempDir } from '../helpers/cluster.js';
-import { killHard, spawnApiServer } from '../helpers/process.js';
+import { tempDir } from '../../testkit/api.js';
+import { killHard, spawnApiServer } from '../../testkit/process.js';
 
 const configmaps = findByPlural('', 'configmaps')!;
 const services = findByPlural('', 'services')!;

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startTestApi, type TestApi } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { startTestApi, type TestApi } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 import { tutorialYaml } from '../helpers/tutorials.js';
 
 const kubectlPath = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));

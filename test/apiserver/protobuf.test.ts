@@ -9,8 +9,8 @@ import { findByPlural } from '../../api/resources.js';
 import { ApiError } from '../../api/status.js';
 import type { KubeObject } from '../../api/types.js';
 import { decodeKubernetesProtobuf, decodeUnknown, isKubernetesProtobuf, ProtobufError, WireReader, WireType } from '../../apiserver/protobuf.js';
-import { startTestApi, type TestApi } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { startTestApi, type TestApi } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 
 // ---- a tiny proto writer, for building inputs ----
 

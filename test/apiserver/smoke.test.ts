@@ -1,6 +1,6 @@
 import test from 'ava';
 import { findByPlural } from '../../api/resources.js';
-import { startTestApi } from '../helpers/cluster.js';
+import { startTestApi } from '../../testkit/api.js';
 
 const pods = findByPlural('', 'pods')!;
 

@@ -6,7 +6,7 @@ import { findByPlural } from '../../api/resources.js';
 import type { KubeObject, WatchEvent } from '../../api/types.js';
 import { resourcePath } from '../../client/http.js';
 import { Informer } from '../../client/informer.js';
-import { startTestApi, eventually, tempDir } from '../helpers/cluster.js';
+import { startTestApi, eventually, tempDir } from '../../testkit/api.js';
 
 const configmaps = findByPlural('', 'configmaps')!;
 const pods = findByPlural('', 'pods')!;

@@ -2,7 +2,7 @@
 // until SIGTERM.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { startTestApi, eventually } from '../helpers/cluster.js';
+import { startTestApi, eventually } from '../../testkit/api.js';
 import { findByKind } from '../../api/resources.js';
 import { fixture, mainJs, mk8s } from './helpers.js';
 

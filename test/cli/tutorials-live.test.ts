@@ -17,9 +17,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, runningPods, type TestCluster } from '../cluster/harness.js';
-import { eventually } from '../helpers/cluster.js';
-import { mk8sBin, run } from '../helpers/process.js';
+import { startCluster, runningPods, type TestCluster } from '../../testkit/cluster.js';
+import { eventually } from '../../testkit/api.js';
+import { mk8sBin, run } from '../../testkit/process.js';
 import { fixturesDir } from './helpers.js';
 import { rawGet } from '../helpers/raw-http.js';
 

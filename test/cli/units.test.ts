@@ -15,7 +15,7 @@ import { parseSimpleYaml } from '../../cli/kubeconfig.js';
 import { multipleTypesRequested } from '../../cli/commands/get.js';
 import { parseResourceArgs } from '../../cli/resolve.js';
 import { issuedFor } from '../../cli/tls-agent.js';
-import { startTestApi } from '../helpers/cluster.js';
+import { startTestApi } from '../../testkit/api.js';
 import { mainJs } from './helpers.js';
 
 const specs: FlagSpec[] = [

@@ -7,9 +7,9 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../../cluster/exec.js';
-import { eventually } from '../helpers/cluster.js';
+import { eventually } from '../../testkit/api.js';
 import { diffSnapshots, snapshotMachine, whyNoClusterTests, type MachineSnapshot } from './machine.js';
-import { R, httpFromPod, runningPods, startCluster, type ClusterParams, type TestCluster } from './harness.js';
+import { R, httpFromPod, runningPods, startCluster, type ClusterParams, type TestCluster } from '../../testkit/cluster.js';
 
 const params: ClusterParams = {
   name: 'tc',

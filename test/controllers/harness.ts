@@ -5,9 +5,9 @@
 import type { ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import type { KubeObject } from '../../api/types.js';
-import { startTestApi, eventually, type TestApi } from '../helpers/cluster.js';
+import { startTestApi, eventually, type TestApi } from '../../testkit/api.js';
 import { startControllers, type StartControllersOptions } from '../../controllers/manager.js';
-import { FakeKubelet, type FakeKubeletOptions } from './fake-kubelet.js';
+import { FakeKubelet, type FakeKubeletOptions } from '../../testkit/fake-kubelet.js';
 import type { Client } from '../../client/http.js';
 import { kinds } from '../../controllers/kinds.js';
 

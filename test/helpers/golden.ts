@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { repoRoot } from './process.js';
+import { repoRoot } from '../../testkit/process.js';
 
 export function golden(t: ExecutionContext, relPath: string, actual: string): void {
   const file = join(repoRoot, 'test', relPath);

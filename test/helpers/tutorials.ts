@@ -3,7 +3,7 @@
 // learners apply and the repository needs nothing beside it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './process.js';
+import { repoRoot } from '../../testkit/process.js';
 
 /** The folder of the tutorials' YAML files. */
 export const tutorialFixturesDir = join(repoRoot, 'test', 'fixtures', 'tutorials');

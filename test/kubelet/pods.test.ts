@@ -5,10 +5,10 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { eventually } from '../helpers/cluster.js';
+import { eventually } from '../../testkit/api.js';
 import { whyNoClusterTests } from '../cluster/machine.js';
-import { R, isReady, startCluster, type TestCluster } from '../cluster/harness.js';
-import { mk8sBin, run } from '../helpers/process.js';
+import { R, isReady, startCluster, type TestCluster } from '../../testkit/cluster.js';
+import { mk8sBin, run } from '../../testkit/process.js';
 
 let skip: string | undefined;
 let c: TestCluster | undefined;

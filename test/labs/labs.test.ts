@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listLabs, type Lab } from '../../cli/lab/engine.js';
 import { leftovers, resetTo } from '../../cli/lab/reset.js';
-import { R, startCluster, type ClusterParams, type TestCluster } from '../cluster/harness.js';
-import { eventually } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { R, startCluster, type ClusterParams, type TestCluster } from '../../testkit/cluster.js';
+import { eventually } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;

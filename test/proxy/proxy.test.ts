@@ -7,8 +7,8 @@ import { findByPlural } from '../../api/resources.js';
 import { startProxy } from '../../proxy/server.js';
 import { execCommand, IptablesApplier, type Exec } from '../../proxy/apply.js';
 import { isOurChain, parseSave } from '../../proxy/rules/render.js';
-import { startTestApi, eventually } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { startTestApi, eventually } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 
 const services = findByPlural('', 'services')!;
 const slices = findByPlural('discovery.k8s.io', 'endpointslices')!;

@@ -10,7 +10,7 @@ import type { KubeObject } from '../../api/types.js';
 import { isOurChain, parseSave } from '../../proxy/rules/render.js';
 import { desiredRules } from '../../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../../proxy/apply.js';
-import { repoRoot, run } from '../helpers/process.js';
+import { repoRoot, run } from '../../testkit/process.js';
 
 const dir = join(repoRoot, 'test', 'unit', 'golden', 'proxy');
 const canAct = process.getuid?.() === 0 && (await run('iptables', ['--version'])).code === 0;

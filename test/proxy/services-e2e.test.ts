@@ -5,9 +5,9 @@
 import test from 'ava';
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
-import { startCluster, runningPods, type TestCluster } from '../cluster/harness.js';
-import { eventually } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { startCluster, runningPods, type TestCluster } from '../../testkit/cluster.js';
+import { eventually } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 import { tutorialYaml } from '../helpers/tutorials.js';
 import { rawGet } from '../helpers/raw-http.js';
 

@@ -4,9 +4,9 @@
 // Traffic goes only to addresses this cluster creates.
 import test from 'ava';
 import http from 'node:http';
-import { startCluster, runningPods, R, type TestCluster } from '../cluster/harness.js';
-import { eventually } from '../helpers/cluster.js';
-import { run } from '../helpers/process.js';
+import { startCluster, runningPods, R, type TestCluster } from '../../testkit/cluster.js';
+import { eventually } from '../../testkit/api.js';
+import { run } from '../../testkit/process.js';
 
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;

@@ -1,12 +1,12 @@
-// Test fixtures: a real API server on a temp data dir and an ephemeral port,
+// Test and benchmark fixtures (testkit/: shared by test/ and bench/): a real API server on a temp data dir and an ephemeral port,
 // and a client for it. Every test that starts one closes it, also on failure
 // (ava's t.teardown).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../../apiserver/server.js';
-import { Client } from '../../client/http.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../apiserver/server.js';
+import { Client } from '../client/http.js';
 
 export interface TestApi {
   server: ApiServer;

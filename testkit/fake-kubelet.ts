@@ -4,12 +4,12 @@
 // Ready unless told otherwise) through pods/status, and finishes graceful
 // deletions by deleting with gracePeriodSeconds=0, as a real kubelet does.
 // stop() makes it go silent, like a dead node.
-import type { KubeObject } from '../../api/types.js';
-import { objectKey } from '../../api/types.js';
-import { isApiError } from '../../api/status.js';
-import type { Client } from '../../client/http.js';
-import { Informer } from '../../client/informer.js';
-import { kinds } from '../../controllers/kinds.js';
+import type { KubeObject } from '../api/types.js';
+import { objectKey } from '../api/types.js';
+import { isApiError } from '../api/status.js';
+import type { Client } from '../client/http.js';
+import { Informer } from '../client/informer.js';
+import { kinds } from '../controllers/kinds.js';
 
 export interface FakeKubeletOptions {
   /** Node number N: podCIDR 10.244.N.0/24, InternalIP 172.18.0.(N+1). */

@@ -4,16 +4,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '../../client/http.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { findByPlural } from '../../api/resources.js';
-import type { KubeObject } from '../../api/types.js';
-import { mk8sBin, run, type RunResult } from '../helpers/process.js';
-import { eventually } from '../helpers/cluster.js';
-import { clusterLayout, defaultClusterOptions } from '../../cluster/layout.js';
-import { networkDown } from '../../cluster/network.js';
-import { clusterContainers } from '../../cluster/down.js';
-import { exec } from '../../cluster/exec.js';
+import { Client } from '../client/http.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { findByPlural } from '../api/resources.js';
+import type { KubeObject } from '../api/types.js';
+import { mk8sBin, run, type RunResult } from './process.js';
+import { eventually } from './api.js';
+import { clusterLayout, defaultClusterOptions } from '../cluster/layout.js';
+import { networkDown } from '../cluster/network.js';
+import { clusterContainers } from '../cluster/down.js';
+import { exec } from '../cluster/exec.js';
 
 export const R = {
   pods: findByPlural('', 'pods')!,
