@@ -163,7 +163,7 @@ for (const pkg of PACKAGES) {
 
 test('a docker client without an engine: the engine (dockerd) is missing, docker.io is installed, then started', async (t) => {
   const f = fakeMachine(t, { engineRunning: false });
-  // The machine: a docker client (not from docker.io), no dockerd.
+  // A docker client (not from docker.io) and no dockerd.
   f.remove(DOCKER_PACKAGE, { only: 'dockerd' });
   writeFileSync(join(f.dir, 'installed'), f.installed().filter((p) => p !== DOCKER_PACKAGE).join('\n') + '\n');
   const machine = await f.gather();
