@@ -19,7 +19,7 @@ function defaultText(f: FlagSpec): string {
 }
 
 function flagLine(f: FlagSpec): string {
-  const name = f.short ? `-${f.short}, --${f.name}` : `    --${f.name}`;
+  const name = f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
   return `    ${name}${defaultText(f)}:\n\t${f.usage ?? ''}\n`;
 }
 
@@ -29,8 +29,8 @@ export function commandHelp(verb: string, cmd: Command): string {
   const global = withGlobals ? globalFlags.filter((f) => f.name !== 'help' && f.name !== 'v').map(flagLine).join('\n') : '';
   const use = cmd.use.startsWith(verb) ? cmd.use : `${verb} ${cmd.use}`;
   return [
-    `${cmd.short}\n`,
-    cmd.long ? `${cmd.long.trimEnd()}\n\n` : '\n',
+    `${cmd.short}\n\n`,
+    cmd.long ? `${cmd.long.trimEnd()}\n\n` : '',
     own ? `Options:\n${own}\n` : '',
     global ? `Global options:\n${global}\n` : '',
     `Usage:\n  mk8s ${use}\n`,
