@@ -5,26 +5,29 @@ import type { FlagSpec } from '../cli/flags.js';
 import { up } from './up.js';
 import { down } from './down.js';
 import { status } from './status.js';
+import { defaultClusterOptions } from './layout.js';
 import { checkPrerequisites, describeMissing, gatherMachine, installPlan, missingOf, prerequisitesTable } from './prereqs.js';
 
-const nameFlag: FlagSpec = { name: 'name', type: 'string', usage: 'The cluster name; nodes are NAME-control-plane, NAME-worker… (default mk8s).' };
+const D = defaultClusterOptions;
+const nameFlag: FlagSpec = { name: 'name', type: 'string', default: D.name, usage: 'The cluster name; nodes are NAME-control-plane, NAME-worker….' };
 
 const upFlags: FlagSpec[] = [
-  { name: 'nodes', type: 'int', default: 2, usage: 'Nodes; the first is the control plane.' },
+  { name: 'nodes', type: 'int', default: D.nodes, usage: 'Nodes; the first is the control plane.' },
   nameFlag,
-  { name: 'bridge', type: 'string', usage: 'Host bridge of the node network (default mk8s0).' },
-  { name: 'node-cidr', type: 'string', usage: 'The node network (default 172.18.0.0/24, or the next free /24).' },
-  { name: 'pod-cidr', type: 'string', usage: 'Pod addresses, a /24 per node (default 10.244.0.0/16).' },
-  { name: 'service-cidr', type: 'string', usage: 'ClusterIPs (default 10.96.0.0/12).' },
-  { name: 'api-port', type: 'int', usage: "The API server's port (default 6443)." },
+  { name: 'bridge', type: 'string', default: D.bridge, usage: 'Host bridge of the node network.' },
+  { name: 'node-cidr', type: 'string', usage: `The node network (default ${D.nodeCidr}, or the next free /24).` },
+  { name: 'pod-cidr', type: 'string', default: D.podCidr, usage: 'Pod addresses, a /24 per node.' },
+  { name: 'service-cidr', type: 'string', default: D.serviceCidr, usage: 'ClusterIPs.' },
+  { name: 'api-port', type: 'int', default: D.apiPort, usage: "The API server's port." },
   { name: 'install-deps', type: 'bool', default: !!process.env.CI, usage: 'Install the missing Debian packages (apt-get) and start the Docker engine; true when $CI is set (--install-deps=false to stop that).' },
-  { name: 'node-monitor-grace-period', type: 'int', usage: 'Seconds without a node heartbeat before it is NotReady.' },
-  { name: 'pod-eviction-timeout', type: 'int', usage: 'Seconds a node is NotReady before its pods are evicted.' },
+  { name: 'node-monitor-grace-period', type: 'int', default: 40, usage: 'Seconds without a node heartbeat before it is NotReady.' },
+  { name: 'pod-eviction-timeout', type: 'int', default: 60, usage: 'Seconds a node is NotReady before its pods are evicted.' },
   { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },
   { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
 ];
 
-const defined = (v: unknown) => (v === '' ? undefined : v);
+/** A flag's value when the user gave it, else undefined (each part then applies its own default). */
+const given = (ctx: Ctx, name: string) => (ctx.changed.has(name) ? ctx.flags[name] : undefined);
 
 export const upCommand: Command = {
   use: 'up [flags]',
@@ -38,23 +41,21 @@ export const upCommand: Command = {
   flags: upFlags,
   globalFlags: false,
   maxArgs: 0,
-  run: (ctx: Ctx) => {
-    const f = ctx.flags;
-    return up({
-      nodes: f.nodes,
-      name: defined(f.name) as string | undefined,
-      bridge: defined(f.bridge) as string | undefined,
-      nodeCidr: defined(f['node-cidr']) as string | undefined,
-      podCidr: defined(f['pod-cidr']) as string | undefined,
-      serviceCidr: defined(f['service-cidr']) as string | undefined,
-      apiPort: f['api-port'],
-      installDeps: f['install-deps'],
-      nodeMonitorGracePeriodSeconds: f['node-monitor-grace-period'],
-      podEvictionTimeoutSeconds: f['pod-eviction-timeout'],
-      dnsUpstreams: defined(f['dns-upstream']) as string | undefined,
-      waitSeconds: f.wait,
-    });
-  },
+  run: (ctx: Ctx) =>
+    up({
+      nodes: given(ctx, 'nodes'),
+      name: given(ctx, 'name'),
+      bridge: given(ctx, 'bridge'),
+      nodeCidr: given(ctx, 'node-cidr'),
+      podCidr: given(ctx, 'pod-cidr'),
+      serviceCidr: given(ctx, 'service-cidr'),
+      apiPort: given(ctx, 'api-port'),
+      installDeps: ctx.flags['install-deps'],
+      nodeMonitorGracePeriodSeconds: given(ctx, 'node-monitor-grace-period'),
+      podEvictionTimeoutSeconds: given(ctx, 'pod-eviction-timeout'),
+      dnsUpstreams: given(ctx, 'dns-upstream'),
+      waitSeconds: ctx.flags.wait,
+    }),
 };
 
 export const downCommand: Command = {
@@ -64,7 +65,7 @@ export const downCommand: Command = {
   flags: [nameFlag, { name: 'keep-data', type: 'bool', usage: 'Keep the API data (the next mk8s up starts with it).' }],
   globalFlags: false,
   maxArgs: 0,
-  run: (ctx: Ctx) => down({ name: defined(ctx.flags.name) as string | undefined, keepData: ctx.flags['keep-data'] }),
+  run: (ctx: Ctx) => down({ name: ctx.flags.name, keepData: ctx.flags['keep-data'] }),
 };
 
 export const statusCommand: Command = {
@@ -74,7 +75,7 @@ export const statusCommand: Command = {
   flags: [nameFlag],
   globalFlags: false,
   maxArgs: 0,
-  run: (ctx: Ctx) => status({ name: defined(ctx.flags.name) as string | undefined }),
+  run: (ctx: Ctx) => status({ name: ctx.flags.name }),
 };
 
 export const doctorCommand: Command = {

@@ -8,8 +8,8 @@ const flags: FlagSpec[] = [
   { name: 'context', type: 'string', usage: 'The name of the kubeconfig context to use.' },
   { name: 'controllers', type: 'stringSlice', usage: 'Run only these controllers (default: all of them).' },
   { name: 'lb-pool', type: 'string', usage: 'LoadBalancer address ranges (e.g. 172.18.0.200-172.18.0.250) when the ConfigMap mk8s-system/lb-pool does not exist.' },
-  { name: 'node-monitor-grace-period', type: 'int', usage: 'Seconds without a node heartbeat before the node is NotReady (default 40).' },
-  { name: 'pod-eviction-timeout', type: 'int', usage: 'Seconds a node is NotReady before its pods are evicted (default 60).' },
+  { name: 'node-monitor-grace-period', type: 'int', default: 40, usage: 'Seconds without a node heartbeat before the node is NotReady.' },
+  { name: 'pod-eviction-timeout', type: 'int', default: 60, usage: 'Seconds a node is NotReady before its pods are evicted.' },
 ];
 
 async function run(ctx: Ctx): Promise<number> {
@@ -28,8 +28,8 @@ async function run(ctx: Ctx): Promise<number> {
     logger,
     ...(f.controllers.length ? { only: f.controllers } : {}),
     ...(f['lb-pool'] ? { lbPool: f['lb-pool'] } : {}),
-    ...(f['node-monitor-grace-period'] !== undefined ? { nodeMonitorGracePeriodSeconds: f['node-monitor-grace-period'] } : {}),
-    ...(f['pod-eviction-timeout'] !== undefined ? { podEvictionTimeoutSeconds: f['pod-eviction-timeout'] } : {}),
+    nodeMonitorGracePeriodSeconds: f['node-monitor-grace-period'],
+    podEvictionTimeoutSeconds: f['pod-eviction-timeout'],
   });
   ctx.out.write(`mk8s controllers running against ${config.server}\n`);
   const stop = async () => {
