@@ -286,3 +286,23 @@ test('mk8s doctor prints the check, exits 1 when something is missing, and chang
   t.deepEqual(f.aptLog(), [], 'doctor ran no apt-get');
   t.deepEqual(f.installed().includes('iproute2'), false);
 });
+
+test('mk8s up --install-deps names what is missing, runs apt-get for it, and stops when it is still missing', async (t) => {
+  const f = fakeMachine(t);
+  f.remove('iproute2');
+  // This apt-get "installs" nothing for iproute2: up must stop before touching the machine.
+  rmSync(join(f.dir, 'pkgs', 'iproute2'), { recursive: true });
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [mk8sBin, 'up', '--install-deps', '--name', 'prereqs-test'],
+      { env: { ...process.env, PATH: f.bin, MK8S_HOME: join(f.dir, 'home') }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /^Installing what mk8s up needs: iproute2 \(ip\)/);
+  t.regex(r.stdout, /\n {2}apt-get install -y -qq --no-install-recommends iproute2\n/);
+  t.regex(r.stdout, /mk8s up needs:\n {2}✗ iproute2 \(ip\): missing \(ip\), needed for node network namespaces, veths, the bridge and routes: apt-get install -y iproute2\n/);
+  t.deepEqual(f.aptLog().slice(0, 2), ['update -qq', 'install -y -qq --no-install-recommends iproute2']);
+});
