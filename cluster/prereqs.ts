@@ -123,6 +123,9 @@ function dockerChecks(m: Machine): Check[] {
   } else if (m.dockerInfo === undefined) {
     // Installed, and no client to ask whether it runs: the client's package brings one; then start it if need be.
     out.push({ item: engine, status: 'not running', why, detail: 'no docker client to ask', fix: `install the client, then: ${START_DOCKER}`, startDocker: true });
+  } else if (/permission denied/i.test(m.dockerInfo.error)) {
+    // The engine may well run: this user may not talk to it.
+    out.push({ item: engine, status: 'missing', why, detail: `docker info: ${m.dockerInfo.error}`, fix: 'run it as root: sudo mk8s up' });
   } else {
     out.push({ item: engine, status: 'not running', why, detail: `docker info: ${m.dockerInfo.error}`, fix: START_DOCKER, startDocker: true });
   }

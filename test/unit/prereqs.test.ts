@@ -248,6 +248,19 @@ test('not root: root is missing and nothing can be installed', async (t) => {
   );
 });
 
+test('docker info refused for lack of permission: no "start it", run as root', (t) => {
+  const machine: Machine = {
+    uid: 1000,
+    commands: { docker: '/usr/bin/docker', dockerd: '/usr/sbin/dockerd' },
+    files: [],
+    dpkg: [DOCKER_PACKAGE],
+    dockerInfo: { ok: false, error: 'permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock' },
+  };
+  const engine = checkPrerequisites(machine).find((c) => c.item === 'docker.io: engine (dockerd)')!;
+  t.like(engine, { status: 'missing', fix: 'run it as root: sudo mk8s up', startDocker: undefined });
+  t.false(installPlan(checkPrerequisites(machine), machine).startDocker);
+});
+
 test('not Debian (no dpkg-query, no apt-get): the package is named, nothing is run', async (t) => {
   const f = fakeMachine(t);
   f.remove('iptables');
