@@ -9,7 +9,15 @@ export interface Command {
   /** kubectl's usage line, e.g. `get [(-o|--output=)json|yaml|...] (TYPE[.VERSION][.GROUP] [NAME | -l label] | TYPE[.VERSION][.GROUP]/NAME ...) [flags]`. */
   use: string;
   short: string;
+  /** What `--help` prints under the short line (mk8s' own commands). */
+  long?: string;
   flags: FlagSpec[];
+  /** Whether kubectl's global flags (--kubeconfig, -n, …) apply; mk8s' own commands take only their own flags. */
+  globalFlags?: boolean;
+  /** Flags that must be given (cobra's MarkFlagRequired). */
+  required?: string[];
+  /** At most this many arguments (0: cobra's NoArgs); unlimited when unset. */
+  maxArgs?: number;
   run(ctx: Ctx): Promise<number | void>;
 }
 

@@ -1,79 +1,125 @@
-// Flags of `mk8s up`, `mk8s down`, `mk8s status` and `mk8s images`.
+// `mk8s up`, `mk8s down`, `mk8s status`, `mk8s doctor` and `mk8s images`:
+// their flags (parsed by cli/flags.ts, as every mk8s command) and runs.
+import type { Command, Ctx } from '../cli/context.js';
+import type { FlagSpec } from '../cli/flags.js';
 import { up } from './up.js';
 import { down } from './down.js';
 import { status } from './status.js';
+import { defaultClusterOptions } from './layout.js';
+import { checkPrerequisites, describeMissing, gatherMachine, installPlan, missingOf, prerequisitesTable } from './prereqs.js';
 
-function flag(argv: string[], name: string): string | undefined {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-}
+const D = defaultClusterOptions;
+const nameFlag: FlagSpec = { name: 'name', type: 'string', default: D.name, usage: 'The cluster name; nodes are NAME-control-plane, NAME-worker….' };
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const upFlags: FlagSpec[] = [
+  { name: 'nodes', type: 'int', default: D.nodes, usage: 'Nodes; the first is the control plane.' },
+  nameFlag,
+  { name: 'bridge', type: 'string', default: D.bridge, usage: 'Host bridge of the node network.' },
+  { name: 'node-cidr', type: 'string', usage: `The node network (default ${D.nodeCidr}, or the next free /24).` },
+  { name: 'pod-cidr', type: 'string', default: D.podCidr, usage: 'Pod addresses, a /24 per node.' },
+  { name: 'service-cidr', type: 'string', default: D.serviceCidr, usage: 'ClusterIPs.' },
+  { name: 'api-port', type: 'int', default: D.apiPort, usage: "The API server's port." },
+  { name: 'install-deps', type: 'bool', default: !!process.env.CI, usage: 'Install the missing Debian packages (apt-get) and start the Docker engine; true when $CI is set (--install-deps=false to stop that).' },
+  { name: 'node-monitor-grace-period', type: 'int', default: 40, usage: 'Seconds without a node heartbeat before it is NotReady.' },
+  { name: 'pod-eviction-timeout', type: 'int', default: 60, usage: 'Seconds a node is NotReady before its pods are evicted.' },
+  { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },
+  { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
+];
 
-export const upUsage = `Usage: mk8s up [--nodes 2] [--name mk8s] [options]
+/** A flag's value when the user gave it, else undefined (each part then applies its own default). */
+const given = (ctx: Ctx, name: string) => (ctx.changed.has(name) ? ctx.flags[name] : undefined);
 
-Brings a local cluster up: a node network (bridge mk8s0, one network
-namespace per node), the API server and controllers, a kubelet per node,
-and the kubeconfig at $MK8S_HOME/kubeconfig (~/.mk8s/kubeconfig).
+export const upCommand: Command = {
+  use: 'up [flags]',
+  short: 'Bring a local cluster up',
+  long: [
+    'Brings a local cluster up: a node network (bridge mk8s0, one network namespace per node),',
+    'the API server and controllers, a kubelet and a proxy per node, and the kubeconfig at',
+    '$MK8S_HOME/kubeconfig (~/.mk8s/kubeconfig). It checks what it needs first (see mk8s doctor).',
+    'On a cluster that is up, it says so and restarts any of its processes that died.',
+  ].join('\n'),
+  flags: upFlags,
+  globalFlags: false,
+  maxArgs: 0,
+  run: (ctx: Ctx) =>
+    up({
+      nodes: given(ctx, 'nodes'),
+      name: given(ctx, 'name'),
+      bridge: given(ctx, 'bridge'),
+      nodeCidr: given(ctx, 'node-cidr'),
+      podCidr: given(ctx, 'pod-cidr'),
+      serviceCidr: given(ctx, 'service-cidr'),
+      apiPort: given(ctx, 'api-port'),
+      installDeps: ctx.flags['install-deps'],
+      nodeMonitorGracePeriodSeconds: given(ctx, 'node-monitor-grace-period'),
+      podEvictionTimeoutSeconds: given(ctx, 'pod-eviction-timeout'),
+      dnsUpstreams: given(ctx, 'dns-upstream'),
+      waitSeconds: ctx.flags.wait,
+    }),
+};
 
-Options:
-  --nodes N                      nodes, the first is the control plane (default 2)
-  --name NAME                    cluster name; nodes are NAME-control-plane, NAME-worker… (default mk8s)
-  --bridge NAME                  host bridge of the node network (default mk8s0)
-  --node-cidr CIDR               node network (default 172.18.0.0/24, or the next free /24)
-  --pod-cidr CIDR                pod addresses, a /24 per node (default 10.244.0.0/16)
-  --service-cidr CIDR            ClusterIPs (default 10.96.0.0/12)
-  --api-port PORT                (default 6443)
-  --install-deps                 install missing Debian packages and start Docker (default when CI is set)
-  --node-monitor-grace-period S  seconds without a node heartbeat before it is NotReady
-  --pod-eviction-timeout S       seconds a node is NotReady before its pods are evicted
-  --wait S                       seconds to wait for the nodes to be Ready (default 90)
-`;
+export const downCommand: Command = {
+  use: 'down [flags]',
+  short: 'Stop the cluster and remove everything mk8s up made',
+  long: 'Stops the processes mk8s up started, removes the pods\' containers, the node network and the cluster\'s files.',
+  flags: [nameFlag, { name: 'keep-data', type: 'bool', usage: 'Keep the API data (the next mk8s up starts with it).' }],
+  globalFlags: false,
+  maxArgs: 0,
+  run: (ctx: Ctx) => down({ name: ctx.flags.name, keepData: ctx.flags['keep-data'] }),
+};
 
-export async function runUp(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(upUsage);
-    return 0;
-  }
-  return up({
-    nodes: num(flag(argv, 'nodes')),
-    name: flag(argv, 'name'),
-    bridge: flag(argv, 'bridge'),
-    nodeCidr: flag(argv, 'node-cidr'),
-    podCidr: flag(argv, 'pod-cidr'),
-    serviceCidr: flag(argv, 'service-cidr'),
-    apiPort: num(flag(argv, 'api-port')),
-    installDeps: argv.includes('--install-deps') || (!!process.env.CI && !argv.includes('--no-install-deps')),
-    nodeMonitorGracePeriodSeconds: num(flag(argv, 'node-monitor-grace-period')),
-    podEvictionTimeoutSeconds: num(flag(argv, 'pod-eviction-timeout')),
-    dnsUpstreams: flag(argv, 'dns-upstream'),
-    waitSeconds: num(flag(argv, 'wait')),
-  });
-}
+export const statusCommand: Command = {
+  use: 'status [flags]',
+  short: "Show the cluster's processes and nodes",
+  long: "Shows the cluster's processes (alive or not), its node network, and the nodes as the API server sees them.",
+  flags: [nameFlag],
+  globalFlags: false,
+  maxArgs: 0,
+  run: (ctx: Ctx) => status({ name: ctx.flags.name }),
+};
 
-export async function runDown(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: mk8s down [--name mk8s] [--keep-data]\n\nStops the cluster and removes everything mk8s up made; --keep-data keeps the API data.\n');
-    return 0;
-  }
-  return down({ name: flag(argv, 'name'), keepData: argv.includes('--keep-data') });
-}
-
-export async function runStatus(argv: string[]): Promise<number> {
-  return status({ name: flag(argv, 'name') });
-}
-
-export async function runImages(argv: string[]): Promise<number> {
-  const buildPath = '../images/build.js';
-  let build: any;
-  try {
-    build = await import(buildPath);
-  } catch (e) {
-    process.stderr.write(`error: the image builder is not built into this mk8s (${(e as Error).message})\n`);
+export const doctorCommand: Command = {
+  use: 'doctor',
+  short: 'Check what mk8s up needs on this machine, changing nothing',
+  long: [
+    'Checks every prerequisite of mk8s up and the image build (root, the Debian packages, the',
+    'Docker engine) and prints each with how to get it; exits 1 when something is missing.',
+    'mk8s up --install-deps installs what apt-get can and starts the Docker engine.',
+  ].join('\n'),
+  flags: [],
+  globalFlags: false,
+  maxArgs: 0,
+  run: async (ctx: Ctx) => {
+    const machine = await gatherMachine();
+    const checks = checkPrerequisites(machine);
+    ctx.out.write(prerequisitesTable(checks));
+    const missing = missingOf(checks);
+    if (!missing.length) return 0;
+    const plan = installPlan(checks, machine);
+    const lines = ['', `${missing.length} missing:`, describeMissing(missing, machine)];
+    if (plan.commands.length || plan.startDocker) {
+      lines.push('', 'mk8s up --install-deps would run:', ...plan.commands.map((c) => `  ${c.join(' ')}`), ...(plan.startDocker ? ['  (then start the Docker engine)'] : []));
+    }
+    ctx.out.write(`${lines.join('\n')}\n`);
     return 1;
-  }
-  const only = flag(argv, 'only');
-  await build.buildImages({ force: argv.includes('--force'), ...(only ? { only: only.split(',') } : {}), log: (l: string) => process.stdout.write(`${l}\n`) });
-  return 0;
-}
+  },
+};
+
+export const imagesCommand: Command = {
+  use: 'images [build] [flags]',
+  short: 'Build the built-in images (pause, hello-from, toolbox, …)',
+  long: 'Builds the built-in images with Docker, offline, from the host\'s busybox and programs; an image that is up to date is kept.',
+  flags: [
+    { name: 'force', type: 'bool', usage: 'Rebuild even the images that are up to date.' },
+    { name: 'only', type: 'stringSlice', usage: 'Build only these (short names like toolbox, or refs like mk8s/toolbox:1.0).' },
+  ],
+  globalFlags: false,
+  maxArgs: 1,
+  run: async (ctx: Ctx) => {
+    if (ctx.args.length && ctx.args[0] !== 'build') throw ctx.usageError(`unknown command "${ctx.args[0]}" for "mk8s images"`);
+    const { buildImages } = await import('../images/build.js');
+    const only: string[] = ctx.flags.only;
+    await buildImages({ force: ctx.flags.force, ...(only.length ? { only } : {}), log: (l: string) => ctx.out.write(`${l}\n`) });
+    return 0;
+  },
+};

@@ -9,11 +9,27 @@ import { Client } from '../client/http.js';
 import { startApiServer } from '../apiserver/server.js';
 import { startControllers } from '../controllers/manager.js';
 import { PoolRoutes } from './pool-routes.js';
+import { parseFlags, type FlagSpec } from '../cli/flags.js';
+
+/** The flags `mk8s up` passes (cluster/up.ts clusterProcesses), parsed by the one CLI parser. */
+const flagSpecs: FlagSpec[] = [
+  { name: 'data-dir', type: 'string' },
+  { name: 'bind', type: 'string' },
+  { name: 'port', type: 'string' },
+  { name: 'service-cidr', type: 'string' },
+  { name: 'cluster-name', type: 'string' },
+  { name: 'lb-pool', type: 'string' },
+  { name: 'node-monitor-grace-period', type: 'string' },
+  { name: 'pod-eviction-timeout', type: 'string' },
+  { name: 'bridge', type: 'string' },
+  { name: 'node-cidr', type: 'string' },
+];
+
+let parsed: ReturnType<typeof parseFlags> | undefined;
 
 function flag(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
+  parsed ??= parseFlags(process.argv.slice(2), flagSpecs);
+  return parsed.changed.has(name) ? parsed.flags[name] : undefined;
 }
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { intToIp, parseCidr } from '../api/cidr.js';
 import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates, pickFreeSubnet, type ClusterLayout, type ClusterOptions, type NodeLayout } from './layout.js';
 import { networkConflicts, networkUp } from './network.js';
-import { checkPrerequisites, describeMissing, installPrerequisites } from './prereqs.js';
+import { checkPrerequisites, describeMissing, gatherMachine, installPrerequisites, missingOf } from './prereqs.js';
 import { exec } from './exec.js';
 import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, tailFile, writeState, type ClusterState, type ProcessSpec } from './state.js';
 import { down } from './down.js';
@@ -137,14 +137,7 @@ async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number
 
 
 async function ensureImages(say: (s: string) => void): Promise<void> {
-  const buildPath = '../images/build.js';
-  let build: any;
-  try {
-    build = await import(buildPath);
-  } catch {
-    say('  ! the image builder is not built into this mk8s; pods need the image mk8s/pause:1.0');
-    return;
-  }
+  const build = await import('../images/build.js');
   const r = await build.buildImages({ log: (line: string) => !/up to date/.test(line) && say(`    ${line}`) });
   say(`  ✓ images: ${r.built.length ? `built ${r.built.join(', ')}` : `${r.skipped.length} built-in images up to date`}`);
 }
@@ -172,10 +165,13 @@ export async function up(o: UpOptions): Promise<number> {
   const name = o.name ?? defaultClusterOptions.name;
   const dir = clusterDir(name);
 
-  let missing = await checkPrerequisites();
-  if (missing.length && o.installDeps) missing = await installPrerequisites(missing, join(dir, 'logs'), say);
+  let missing = missingOf(checkPrerequisites(await gatherMachine()));
+  if (missing.length && o.installDeps) {
+    say(`Installing what mk8s up needs: ${missing.map((c) => c.item).join('; ')}`);
+    missing = missingOf(await installPrerequisites({ logDir: join(dir, 'logs'), say }));
+  }
   if (missing.length) {
-    say(`mk8s up needs:\n${describeMissing(missing)}`);
+    say(`mk8s up needs:\n${describeMissing(missing)}\n(mk8s doctor lists every prerequisite)`);
     return 1;
   }
 

@@ -7,58 +7,40 @@ import { join } from 'node:path';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startKubelet } from './kubelet.js';
+import type { Command, Ctx } from '../cli/context.js';
+import type { FlagSpec } from '../cli/flags.js';
 
-export function kubeletUsage(): string {
-  return [
-    'Usage: mk8s kubelet --node-name NAME --pod-cidr CIDR --node-ip IP --kubeconfig FILE [options]',
-    '',
-    'Runs the node agent in the current network namespace.',
-    '',
-    'Options:',
-    '  --port 10250             stream server port on the node IP (logs, exec, port-forward)',
-    '  --root-dir DIR           pod files and the IPAM store (default /var/lib/mk8s/<node>)',
-    '  --cluster-dns 10.96.0.10 nameserver in pods\' resolv.conf',
-    '  --cluster-domain cluster.local',
-    '  --control-plane          label the node node-role.kubernetes.io/control-plane',
-    '  --cni-bin-dir /usr/lib/cni',
-    '',
-  ].join('\n');
-}
+const flags: FlagSpec[] = [
+  { name: 'node-name', type: 'string', usage: "The node's name." },
+  { name: 'pod-cidr', type: 'string', usage: "The node's pod addresses (e.g. 10.244.1.0/24)." },
+  { name: 'node-ip', type: 'string', usage: "The node's address; the stream server listens on it." },
+  { name: 'kubeconfig', type: 'string', usage: 'Path to the kubeconfig file of the API server.' },
+  { name: 'port', type: 'int', default: 10250, usage: 'The stream server port on the node IP (logs, exec, attach, port-forward).' },
+  { name: 'root-dir', type: 'string', usage: 'Pod files and the IPAM store (default /var/lib/mk8s/<node-name>).' },
+  { name: 'cluster-dns', type: 'string', usage: "The nameserver in pods' resolv.conf (e.g. 10.96.0.10)." },
+  { name: 'cluster-domain', type: 'string', usage: 'The cluster domain (default cluster.local).' },
+  { name: 'control-plane', type: 'bool', usage: 'Label the node node-role.kubernetes.io/control-plane.' },
+  { name: 'cni-bin-dir', type: 'string', usage: 'Where the CNI plugins are (default /usr/lib/cni).' },
+];
 
-function flag(argv: string[], name: string): string | undefined {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-}
-
-export async function runKubeletCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(kubeletUsage());
-    return 0;
-  }
-  const nodeName = flag(argv, 'node-name');
-  const podCidr = flag(argv, 'pod-cidr');
-  const nodeIP = flag(argv, 'node-ip');
-  const kubeconfig = flag(argv, 'kubeconfig');
-  const missing = [['--node-name', nodeName], ['--pod-cidr', podCidr], ['--node-ip', nodeIP], ['--kubeconfig', kubeconfig]].filter(([, v]) => !v).map(([k]) => k);
-  if (missing.length) {
-    process.stderr.write(`error: missing ${missing.join(', ')}\n\n${kubeletUsage()}`);
-    return 1;
-  }
+async function run(ctx: Ctx): Promise<number> {
+  const f = ctx.flags;
+  const nodeName: string = f['node-name'];
+  const kubeconfig: string = f.kubeconfig;
   const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
-  const client = new Client(loadKubeconfig(kubeconfig!));
+  const client = new Client(loadKubeconfig(kubeconfig));
   const kubelet = await startKubelet({
-    nodeName: nodeName!,
-    podCidr: podCidr!,
-    nodeIP: nodeIP!,
+    nodeName,
+    podCidr: f['pod-cidr'],
+    nodeIP: f['node-ip'],
     client,
     logger,
-    port: Number(flag(argv, 'port') ?? 10250),
-    rootDir: flag(argv, 'root-dir') ?? join('/var/lib/mk8s', nodeName!),
-    controlPlane: argv.includes('--control-plane'),
-    clusterDns: flag(argv, 'cluster-dns'),
-    clusterDomain: flag(argv, 'cluster-domain'),
-    cniBinDir: flag(argv, 'cni-bin-dir'),
+    port: f.port,
+    rootDir: f['root-dir'] || join('/var/lib/mk8s', nodeName),
+    controlPlane: f['control-plane'],
+    clusterDns: f['cluster-dns'] || undefined,
+    clusterDomain: f['cluster-domain'] || undefined,
+    cniBinDir: f['cni-bin-dir'] || undefined,
   });
   const stop = async () => {
     await kubelet.stop().catch(() => undefined);
@@ -69,3 +51,14 @@ export async function runKubeletCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', stop);
   return new Promise<number>(() => undefined);
 }
+
+export const kubeletCommand: Command = {
+  use: 'kubelet --node-name NAME --pod-cidr CIDR --node-ip IP --kubeconfig FILE [flags]',
+  short: 'Run the node agent in the current network namespace',
+  long: "Runs a node's kubelet (pods on Docker with the CNI plugins, probes, the stream server) in the\ncurrent network namespace; mk8s up starts one per node with ip netns exec. SIGTERM stops it and\nleaves the pods running: a restarted kubelet adopts them.",
+  flags,
+  globalFlags: false,
+  required: ['node-name', 'pod-cidr', 'node-ip', 'kubeconfig'],
+  maxArgs: 0,
+  run,
+};

@@ -8,56 +8,57 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { IptablesApplier } from './apply.js';
 import { startProxy } from './server.js';
 import { parseResolvConf } from './dns/server.js';
+import type { Command, Ctx } from '../cli/context.js';
+import type { FlagSpec } from '../cli/flags.js';
 
-function flags(args: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) continue;
-    const eq = a.indexOf('=');
-    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) out.set(a.slice(2), args[++i]);
-    else out.set(a.slice(2), 'true');
-  }
-  return out;
-}
+const flags: FlagSpec[] = [
+  { name: 'node-name', type: 'string', usage: "The node's name." },
+  { name: 'node-ip', type: 'string', usage: "The node's address (NodePorts, LoadBalancer announcements)." },
+  { name: 'kubeconfig', type: 'string', usage: 'Path to the kubeconfig file of the API server.' },
+  { name: 'cluster-cidr', type: 'string', usage: 'The pod addresses of the cluster (traffic from outside it is masqueraded).' },
+  { name: 'service-cidr', type: 'string', usage: 'The ClusterIP range.' },
+  { name: 'health-port', type: 'int', usage: 'The port of /healthz and /metrics.' },
+  { name: 'dns', type: 'bool', default: true, usage: 'Serve the cluster DNS on the node-local address (--dns=false: no DNS).' },
+  { name: 'dns-bind', type: 'string', default: '169.254.20.10', usage: 'The node-local DNS address.' },
+  { name: 'dns-port', type: 'int', default: 53, usage: 'The DNS port.' },
+  { name: 'dns-upstream', type: 'string', usage: 'Resolvers for names outside the cluster zone (ip:port,…); default: those of --resolv-conf.' },
+  { name: 'resolv-conf', type: 'string', default: '/etc/resolv.conf', usage: 'Where the upstream resolvers are read from.' },
+  { name: 'cleanup', type: 'bool', usage: 'Remove every KUBE-* chain and jump this proxy made, and exit (as kube-proxy --cleanup).' },
+];
 
-export async function runProxyCommand(args: string[]): Promise<number> {
-  const f = flags(args);
+async function run(ctx: Ctx): Promise<number> {
+  const f = ctx.flags;
   const log = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
-  if (f.get('cleanup') === 'true') {
+  if (f.cleanup) {
     await new IptablesApplier().cleanup();
-    process.stdout.write('mk8s proxy: removed every KUBE-* chain and jump\n');
+    ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump\n');
     return 0;
   }
-  const nodeName = f.get('node-name');
-  const nodeIP = f.get('node-ip');
-  if (!nodeName || !nodeIP) {
-    process.stderr.write('error: mk8s proxy needs --node-name and --node-ip\n');
-    return 1;
-  }
-  const client = new Client(loadKubeconfig(f.get('kubeconfig')));
-  let upstreams = f.get('dns-upstream')?.split(',').filter(Boolean).map((u) => {
+  const nodeName: string = f['node-name'];
+  const nodeIP: string = f['node-ip'];
+  if (!nodeName || !nodeIP) throw ctx.usageError('mk8s proxy needs --node-name and --node-ip (or --cleanup)');
+  const client = new Client(loadKubeconfig(f.kubeconfig || undefined));
+  const upstreamFlag: string = f['dns-upstream'];
+  let upstreams = upstreamFlag === '' ? undefined : upstreamFlag.split(',').filter(Boolean).map((u) => {
     const [host, port] = u.split(':');
     return { host, port: Number(port ?? 53) };
   });
   if (!upstreams) {
     try {
-      upstreams = parseResolvConf(readFileSync(f.get('resolv-conf') ?? '/etc/resolv.conf', 'utf8'));
+      upstreams = parseResolvConf(readFileSync(f['resolv-conf'], 'utf8'));
     } catch {
       upstreams = [];
     }
   }
-  const dnsBind = f.get('dns-bind') ?? '169.254.20.10';
   const proxy = await startProxy({
     client,
     nodeName,
     nodeIP,
-    clusterCIDR: f.get('cluster-cidr'),
-    serviceCIDR: f.get('service-cidr'),
-    healthPort: f.has('health-port') ? Number(f.get('health-port')) : undefined,
+    clusterCIDR: f['cluster-cidr'] || undefined,
+    serviceCIDR: f['service-cidr'] || undefined,
+    healthPort: f['health-port'],
     logger: log,
-    dns: f.get('dns') === 'false' ? undefined : { bind: dnsBind, port: Number(f.get('dns-port') ?? 53), metricsPort: 9153, upstreams },
+    dns: f.dns ? { bind: f['dns-bind'], port: f['dns-port'], metricsPort: 9153, upstreams } : undefined,
   });
   log.info({ node: nodeName }, 'mk8s proxy running');
   const stop = async () => {
@@ -69,3 +70,13 @@ export async function runProxyCommand(args: string[]): Promise<number> {
   process.on('SIGINT', stop);
   return new Promise<number>(() => undefined);
 }
+
+export const proxyCommand: Command = {
+  use: 'proxy --node-name NAME --node-ip IP [flags]',
+  short: "Run a node's service proxy (iptables) and cluster DNS",
+  long: "Runs one node's Service data path (kube-proxy's iptables layout) and its node-local cluster DNS,\nin the node's network namespace next to its kubelet. --cleanup removes every chain and jump it made.",
+  flags,
+  globalFlags: false,
+  maxArgs: 0,
+  run,
+};

@@ -1,8 +1,8 @@
 // mk8s exec: kubectl exec over pods/NAME/exec with the WebSocket channel
 // protocol (v5.channel.k8s.io): stdin (-i) and a raw terminal (-t) are
 // forwarded, stdout/stderr printed, the error channel's Status gives the
-// exit code ("command terminated with exit code N"). Served by the kubelet
-// (issue 5); until then the apiserver's 503 is printed.
+// exit code ("command terminated with exit code N"). The apiserver proxies
+// it to the pod's kubelet.
 import type { Command, Ctx } from '../context.js';
 import type { FlagSpec } from '../flags.js';
 import { CliError } from '../errors.js';

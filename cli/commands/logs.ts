@@ -1,6 +1,6 @@
 // mk8s logs: kubectl logs through pods/NAME/log (-f, -c, --tail,
-// --timestamps, --previous, --since, deploy/NAME). The kubelet serves the
-// stream; until it lands the apiserver answers 503, printed as kubectl would.
+// --timestamps, --previous, --since, deploy/NAME). The apiserver proxies
+// the stream to the pod's kubelet; its errors are printed as kubectl would.
 import type { Command, Ctx } from '../context.js';
 import type { FlagSpec } from '../flags.js';
 import { CliError } from '../errors.js';

@@ -3,7 +3,7 @@
 // "Forwarding from 127.0.0.1:8090 -> 80", and carries each connection over
 // pods/NAME/portforward (WebSocket, portforward.k8s.io: per port a data and
 // an error channel, each opened by the port number). A service port is
-// mapped to the pod's target port. Served by the kubelet (issue 5).
+// mapped to the pod's target port. The apiserver proxies it to the pod's kubelet.
 import net from 'node:net';
 import type { Command, Ctx } from '../context.js';
 import type { FlagSpec } from '../flags.js';

@@ -41,8 +41,8 @@ export function formatLabels(labels: Record<string, string> | undefined | null):
 
 /** WriteEscaped: terminal control characters are shown escaped, as kubectl does. */
 function escapeCell(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  // C0 controls and DEL, except tab, newline and carriage return (C1 is left alone).
+  return s.replace(/[^\P{Cc}\t\n\r\u0080-\u009f]/gu, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 function cellText(cell: unknown): string {

@@ -1,7 +1,9 @@
 // The write commands end to end against one cluster (apiserver, controllers,
 // two fake kubelets): apply round trips, edit with a scripted $EDITOR,
 // patch, label/annotate, scale, rollout, delete, watch, run/expose, errors,
-// and the streams that wait for the kubelet (issue 5).
+// and what logs/exec/port-forward print for a pod no kubelet runs (the
+// streams themselves run against real kubelets: test/kubelet/pods.test.ts,
+// test/cli/tutorials-live.test.ts).
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -353,8 +355,3 @@ test('logs and exec reach the pod subresources and print the apiserver\'s answer
   t.is(pf.code, 1);
   t.is(pf.stderr, 'error: unable to forward port because pod is not running. Current status=Pending\n');
 });
-
-// The streams themselves (log lines, an interactive shell, forwarded bytes) need the real kubelet.
-test.skip('logs -f deploy/NAME streams the pod\'s log (enabled by issue 5)', () => undefined);
-test.skip('exec -it POD -- sh runs an interactive shell (enabled by issue 5)', () => undefined);
-test.skip('port-forward pod/NAME 8090:80 forwards a local port (enabled by issue 5)', () => undefined);

@@ -1,5 +1,5 @@
 // The tutorial lines that tutorials.test.ts skips because they need real pods
-// ("needs the kubelet/node network: enabled by issue 5"), run against a REAL
+// ("needs the kubelet/node network: run by tutorials-live.test.ts"), run against a REAL
 // cluster from `mk8s up` (2 nodes, pods on Docker, kube-proxy-style iptables).
 // For each tutorial, in order, the objects its earlier lines create are made
 // with mk8s from the same fixtures tutorials.test.ts uses; then each skipped
