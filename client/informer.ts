@@ -170,6 +170,7 @@ export class Informer {
           failure = e;
         }
       }
+      if (this.stopped) break; // stop() came during the list: open no watch
       if (!needList) {
         const w = await this.watchOnce();
         if (w.events > 0) backoff.reset(); // a healthy watch

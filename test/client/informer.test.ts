@@ -212,3 +212,33 @@ test('cut off until its resourceVersion leaves the watch window, the informer ge
   t.true(rec.seen.indexOf('delete gone') > rec.seen.indexOf('add gone'));
   t.deepEqual(inf.list().map(name).sort(), (await api.client.list(configmaps, 'default')).items.map(name).sort());
 });
+
+test('stop() ends a back-off wait at once (real clock), and stops during a list open no watch', async (t) => {
+  // A port nothing listens on: every list fails with connection refused.
+  const dead = net.createServer();
+  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+  const port = (dead.address() as net.AddressInfo).port;
+  await new Promise((r) => dead.close(r));
+  const client = new Client({ server: `https://127.0.0.1:${port}` });
+  t.teardown(() => client.close());
+  const { log, lines } = memoryLog();
+  const inf = new Informer(client, configmaps, { log });
+  const synced = inf.start();
+  await eventually(() => inf.stats.backoffs >= 1, 5000, 5); // now in its first wait, 0.8-1.6 s
+  const t0 = Date.now();
+  await within(inf.stop(), 'stop()', 500);
+  await within(synced, 'start() settling on stop', 500);
+  t.true(Date.now() - t0 < 500, `stop took ${Date.now() - t0} ms`);
+  t.is(inf.stats.watches, 0);
+  t.regex(lines[0].obj.err, /ECONNREFUSED/);
+  t.true(lines[0].obj.retryInMs >= 800 && lines[0].obj.retryInMs < 1600, String(lines[0].obj.retryInMs));
+
+  // stop() while the first list is in flight: the list completes, and no watch is opened after it
+  const api = await startTestApi();
+  t.teardown(() => api.close());
+  const inf2 = new Informer(api.client, configmaps, { log });
+  const started = inf2.start();
+  await within(inf2.stop(), "stop() during the first list", 2000);
+  await within(started, 'start() settling on stop', 2000);
+  t.is(inf2.stats.watches, 0);
+});
