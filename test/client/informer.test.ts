@@ -242,3 +242,23 @@ test('stop() ends a back-off wait at once (real clock), and stops during a list 
   await within(started, 'start() settling on stop', 2000);
   t.is(inf2.stats.watches, 0);
 });
+
+test('a watch that ends within 1 s having delivered nothing is a failure (client-go\'s "very short watch"): backed off, not reopened in a loop', async (t) => {
+  const api = await startTestApi({ bookmarkInterval: 3600 });
+  t.teardown(() => api.close());
+  const clock = new FakeClock();
+  const { log, lines } = memoryLog();
+  // The server ends each watch after 1 s (real time); the fake clock says how long it lasted.
+  const inf = new Informer(api.client, configmaps, { namespace: 'default', clock, log, watchTimeoutSeconds: 1, backoff: { random: () => 0 } });
+  await within(inf.start(), 'the first list');
+  t.teardown(() => inf.stop());
+  t.deepEqual(await within(clock.waitForSleepers(1), 'the informer backing off'), [800], 'the clock did not move during the watch: very short');
+  t.regex(lines[0].obj.err, /very short watch/);
+  t.is(inf.stats.watches, 1);
+  clock.advance(800);
+  await eventually(() => inf.stats.watches === 2);
+  clock.advance(5000); // this one lasts 5 s by the clock: it ended normally and is reopened at once
+  await eventually(() => inf.stats.watches === 3, 5000);
+  t.is(inf.stats.backoffs, 1);
+  t.deepEqual(await within(clock.waitForSleepers(1), 'the informer backing off'), [1600], 'the third, short again, backs off further');
+});
