@@ -216,7 +216,8 @@ export class Client {
             }
           });
           res.on('end', () => resolve());
-          res.on('close', () => resolve());
+          // a stream closed before its last chunk was cut, not ended: the caller backs off
+          res.on('close', () => (res.complete || closed ? resolve() : reject(new Error('watch stream cut before its end'))));
           res.on('error', (e) => (closed ? resolve() : reject(e)));
         },
         (e) => (closed ? resolve() : reject(e)),

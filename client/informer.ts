@@ -1,11 +1,32 @@
-// The list-then-watch informer, as client-go's reflector + indexer: list,
-// watch from the list's resourceVersion, keep an indexed cache, relist on
-// 410 Expired, re-watch with backoff when the connection drops, and tell
-// handlers about adds, updates and deletes exactly once each.
-import type { KubeObject, WatchEvent } from '../api/types.js';
+// The list-then-watch informer, as client-go's reflector + indexer +
+// shared informer: list, watch from the list's resourceVersion, keep an
+// indexed cache, relist on 410 Expired, re-watch with client-go's back-off
+// when the connection drops, and tell handlers about adds, updates and
+// deletes exactly once each.
+//
+// Handlers are isolated from the informer and from each other, as client-go's
+// processorListener: each call is made on its own, a handler that throws (or
+// returns a promise that rejects) is logged and counted, and every handler
+// still gets every event, in order. A failing handler never ends the watch.
+//
+// Reconnects (client-go's reflector): a watch that ends normally (its
+// timeout) is reopened at once; a list or watch that fails — connection
+// refused or cut, an error status, 410 Expired, or a "very short watch" that
+// ended within 1 s having delivered nothing — waits the next delay of
+// ExponentialBackoff (0.8 s doubling to 30 s, jitter 1.0: [0.8, 1.6) s first,
+// [30, 60) s at the cap), then re-watches from the last resourceVersion, or
+// relists first after 410. The back-off starts again from 0.8 s after a
+// healthy watch, meaning one that delivered at least one event (bookmarks
+// count: the server was serving the stream), or when 2 min passed without
+// a failure (client-go's reset rule, which covers a long quiet watch). So a
+// server that restarts now and then is picked up again within ~1.6 s each
+// time, while a server that stays down is asked at most about every 30-60 s.
+import type { KubeObject, Status, WatchEvent } from '../api/types.js';
 import { objectKey } from '../api/types.js';
 import type { ResourceType } from '../api/resources.js';
 import { ApiError } from '../api/status.js';
+import { ExponentialBackoff, type BackoffOptions } from './backoff.js';
+import { realClock, type Clock } from './clock.js';
 import { resourcePath, type Client, type WatchHandle } from './http.js';
 
 export type IndexFunc = (obj: KubeObject) => string[];
@@ -18,23 +39,43 @@ export interface InformerOptions {
   indexers?: Record<string, IndexFunc>;
   /** Watch timeout asked of the server, seconds (client-go picks 5-10 min). */
   watchTimeoutSeconds?: number;
-  /** Ceiling of the reconnect backoff, ms. */
+  /** Ceiling of the reconnect back-off's base delay, ms (client-go: 30 s); shorthand for backoff.capMs. */
   maxBackoffMs?: number;
+  /** Reconnect back-off; client-go's reflector values unless given (see client/backoff.ts). */
+  backoff?: Partial<Omit<BackoffOptions, 'clock'>>;
+  /** Time for the back-off and its waits; a test passes a FakeClock. */
+  clock?: Clock;
+  /** Where handler failures and reconnects are reported (a pino logger fits); stderr by default. */
+  log?: InformerLog;
 }
 
+/** Handlers may be async: a promise returned that rejects is logged like a throw (and not awaited). */
 export interface InformerHandlers {
-  add?(obj: KubeObject): void;
-  update?(obj: KubeObject, old: KubeObject): void;
-  delete?(obj: KubeObject): void;
+  add?(obj: KubeObject): unknown;
+  update?(obj: KubeObject, old: KubeObject): unknown;
+  delete?(obj: KubeObject): unknown;
 }
+
+export interface InformerLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const stderrLog: InformerLog = {
+  warn: (obj, msg) => process.stderr.write(`${new Date().toISOString()} WARN ${msg} ${JSON.stringify(obj)}\n`),
+  error: (obj, msg) => process.stderr.write(`${new Date().toISOString()} ERROR ${msg} ${JSON.stringify(obj)}\n`),
+};
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** A watch that ended this soon having delivered nothing counts as a failure (client-go's "very short watch"). */
+const shortWatchMs = 1000;
 
 const builtinIndexers: Record<string, IndexFunc> = {
   namespace: (o) => [o.metadata.namespace ?? ''],
   label: (o) => Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`),
   node: (o) => (o.spec?.nodeName ? [o.spec.nodeName] : []),
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Informer {
   private cache = new Map<string, KubeObject>();
@@ -47,8 +88,11 @@ export class Informer {
   private synced = false;
   private syncedWaiters: (() => void)[] = [];
   private loop: Promise<void> | undefined;
-  /** Counts, for tests and metrics. */
-  readonly stats = { lists: 0, watches: 0, events: 0 };
+  private readonly clock: Clock;
+  private readonly log: InformerLog;
+  private readonly stopping = new AbortController();
+  /** Counts, for tests and metrics: lists and watches opened, events applied, handler calls that failed, back-off waits. */
+  readonly stats = { lists: 0, watches: 0, events: 0, handlerErrors: 0, backoffs: 0 };
 
   constructor(
     private readonly client: Client,
@@ -56,6 +100,8 @@ export class Informer {
     private readonly opts: InformerOptions = {},
   ) {
     this.indexers = { ...builtinIndexers, ...(opts.indexers ?? {}) };
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.log ?? stderrLog;
     for (const name of Object.keys(this.indexers)) this.indexes.set(name, new Map());
   }
 
@@ -72,6 +118,7 @@ export class Informer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort(); // ends a back-off wait at once
     this.watch?.close();
     for (const w of this.syncedWaiters.splice(0)) w();
     await this.loop?.catch(() => undefined);
@@ -107,26 +154,41 @@ export class Informer {
   }
 
   private async run(): Promise<void> {
-    let backoff = 100;
-    const maxBackoff = this.opts.maxBackoffMs ?? 5000;
+    const backoff = new ExponentialBackoff({
+      ...(this.opts.maxBackoffMs ? { capMs: this.opts.maxBackoffMs } : {}),
+      ...this.opts.backoff,
+      clock: this.clock,
+    });
     let needList = true;
     while (!this.stopped) {
-      try {
-        if (needList) {
+      let failure: unknown;
+      if (needList) {
+        try {
           await this.relist();
           needList = false;
+        } catch (e) {
+          failure = e;
         }
-        await this.watchOnce();
-        backoff = 100;
-      } catch (e) {
-        if (this.stopped) break;
-        if (e instanceof ApiError && e.code === 410) {
-          needList = true; // too old: start again from a fresh list
-          continue;
-        }
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, maxBackoff);
       }
+      if (this.stopped) break; // stop() came during the list: open no watch
+      if (!needList) {
+        const w = await this.watchOnce();
+        if (w.events > 0) backoff.reset(); // a healthy watch
+        if (w.error !== undefined) {
+          failure = w.error;
+          if (w.error instanceof ApiError && w.error.code === 410) needList = true; // too old: start again from a fresh list
+        } else if (w.events === 0 && w.ms < shortWatchMs) {
+          failure = new Error(`very short watch: ended after ${w.ms}ms having delivered nothing`);
+        } else continue; // ended normally (its timeout): watch again at once
+      }
+      if (this.stopped) break;
+      const delay = backoff.next();
+      this.stats.backoffs++;
+      this.log.warn(
+        { resource: this.resource.plural, err: errorMessage(failure), retryInMs: delay, relist: needList },
+        needList ? 'informer: list failed or resourceVersion expired; relisting after back-off' : 'informer: watch failed; re-watching after back-off',
+      );
+      await this.clock.sleep(delay, this.stopping.signal);
     }
   }
 
@@ -153,25 +215,32 @@ export class Informer {
     }
   }
 
-  private async watchOnce(): Promise<void> {
+  /** One watch from this.rv until it ends; says how it went rather than throwing. */
+  private async watchOnce(): Promise<{ events: number; ms: number; error?: unknown }> {
     const timeout = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-    let expired: ApiError | undefined;
+    const started = this.clock.now();
+    let events = 0;
+    let error: unknown;
     this.stats.watches++;
     this.watch = this.client.watch(
       resourcePath(this.resource, this.opts.namespace),
       { ...this.query(), resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: timeout },
       (ev) => {
         if (ev.type === 'ERROR') {
-          const st = ev.object as any;
-          expired = new ApiError(st);
+          error = new ApiError(ev.object as unknown as Status);
           this.watch?.close();
           return;
         }
+        events++;
         this.apply(ev);
       },
     );
-    await this.watch.done;
-    if (expired) throw expired;
+    try {
+      await this.watch.done;
+    } catch (e) {
+      error ??= e;
+    }
+    return { events, ms: this.clock.now() - started, error };
   }
 
   private apply(ev: WatchEvent): void {
@@ -196,10 +265,8 @@ export class Informer {
     if (old) this.unindex(key, old);
     this.cache.set(key, obj);
     this.index(key, obj);
-    for (const h of this.handlers) {
-      if (old) h.update?.(obj, old);
-      else h.add?.(obj);
-    }
+    if (old) this.notify('update', obj, old);
+    else this.notify('add', obj);
   }
 
   private remove(key: string, last: KubeObject): void {
@@ -207,7 +274,27 @@ export class Informer {
     if (!old) return;
     this.unindex(key, old);
     this.cache.delete(key);
-    for (const h of this.handlers) h.delete?.(last);
+    this.notify('delete', last);
+  }
+
+  /** Tell every handler, in the order they were added; one that fails is logged and the others still hear. */
+  private notify(kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
+    for (const h of this.handlers) {
+      try {
+        const r = kind === 'update' ? h.update?.(obj, old!) : h[kind]?.(obj);
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, (e) => this.handlerFailed(kind, obj, e));
+      } catch (e) {
+        this.handlerFailed(kind, obj, e);
+      }
+    }
+  }
+
+  private handlerFailed(kind: string, obj: KubeObject, e: unknown): void {
+    this.stats.handlerErrors++;
+    this.log.error(
+      { resource: this.resource.plural, event: kind, object: objectKey(obj), err: errorMessage(e), stack: e instanceof Error ? e.stack : undefined },
+      'informer: event handler failed',
+    );
   }
 
   private index(key: string, obj: KubeObject): void {

@@ -22,6 +22,7 @@ test('a list-then-watch client sees each of 1,000 concurrent writes exactly once
   const writes = Array.from({ length: n }, (_, i) => api.client.create(configmaps, 'default', { metadata: { name: `cm-${i}` }, data: { i: String(i) } }));
   await Promise.all(writes);
   await eventually(() => events.length >= n, 10_000);
+  // A short window in which a duplicate event would arrive (it must not).
   await new Promise((r) => setTimeout(r, 100));
   t.is(events.length, n);
   t.true(events.every((e) => e.type === 'ADDED'));

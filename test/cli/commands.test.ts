@@ -268,9 +268,11 @@ test('get -w prints the table, then a row per change', async (t) => {
   const child = spawn(process.execPath, [mainJs, '--kubeconfig', kc, 'get', 'cm', '-w', '-l', 'watch=me']);
   t.teardown(() => child.kill());
   let out = '';
+  let err = '';
   child.stdout.on('data', (d) => (out += d));
-  await waitFor(() => child.pid !== undefined, 5000);
-  await new Promise((r) => setTimeout(r, 500));
+  child.stderr.on('data', (d) => (err += d));
+  // The list is done (the watch starts from its resourceVersion): what follows arrives as watch events.
+  await waitFor(() => err.includes('No resources found in default namespace.'), 10_000);
   await cluster.client.create(findByKind('v1', 'ConfigMap')!, 'default', { metadata: { name: 'watched', labels: { watch: 'me' } }, data: { a: 'b' } });
   await waitFor(() => out.includes('watched'), 10_000);
   await cluster.client.patch(findByKind('v1', 'ConfigMap')!, 'default', 'watched', { data: { a: 'b', c: 'd' } });

@@ -171,6 +171,7 @@ test('restarted controllers find their state in the API: no duplicate ReplicaSet
   await c.controllers.stop();
   const again = await startControllers({ client: c.client, logger: pino({ level: 'silent' }) });
   t.teardown(() => again.stop());
+  // A window in which the restarted controllers would make duplicates (they must not: nothing to wait for).
   await new Promise((r) => setTimeout(r, 500));
   t.deepEqual((await podsOf(c.client, 'app=web')).map((p) => p.metadata.uid).sort(), before);
   t.is((await c.client.list(kinds.replicasets, 'default')).items.length, 1);

@@ -170,6 +170,7 @@ test('multi-port, headless, publishNotReadyAddresses, selector-less (mirrored), 
 
   // ExternalName: no endpoints at all.
   await c.client.create(kinds.services, 'default', { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'example.com', selector: { app: 'db' } } });
+  // A window in which Endpoints or slices would appear (they must not: nothing to wait for).
   await new Promise((r) => setTimeout(r, 300));
   t.is(await getEndpoints(c.client, 'ext'), undefined);
   t.is((await sliceOf(c, 'ext')).length, 0);

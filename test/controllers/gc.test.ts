@@ -79,6 +79,7 @@ test('--cascade=orphan: the Deployment goes, its ReplicaSet and pods stay runnin
     return r && !r.metadata.ownerReferences?.length ? r : undefined;
   }, 5000);
   t.is(left.metadata.uid, rs.metadata.uid);
+  // A window in which the collector would delete the orphans (it must not; nothing to wait for).
   await new Promise((r) => setTimeout(r, 500));
   const still = await podsOf(c.client, 'app=orph');
   t.deepEqual(still.map((p) => p.metadata.uid).sort(), pods.map((p) => p.metadata.uid).sort());
@@ -87,6 +88,7 @@ test('--cascade=orphan: the Deployment goes, its ReplicaSet and pods stay runnin
   // The same Deployment again: it adopts the ReplicaSet (same template) instead of making pods.
   const d2 = await c.client.create(kinds.deployments, 'default', deployment('orph', 2));
   await waitFor(async () => (await exists(c, kinds.replicasets, rs.metadata.name!))?.metadata.ownerReferences?.[0]?.uid === d2.metadata.uid, 5000);
+  // A window in which new pods would show (the adopted ReplicaSet must not make any).
   await new Promise((r) => setTimeout(r, 300));
   t.deepEqual((await podsOf(c.client, 'app=orph')).map((p) => p.metadata.uid).sort(), pods.map((p) => p.metadata.uid).sort());
   t.is((await c.client.list(kinds.replicasets, 'default')).items.length, 1);

@@ -62,7 +62,8 @@ test('the pool comes from the ConfigMap mk8s-system/lb-pool when it exists, and 
   const again = await startControllers({ client: c.client, logger: pino({ level: 'silent' }), lbPool: '172.18.0.200-172.18.0.250', only: ['lbpool'] });
   t.teardown(() => again.stop());
   await c.client.create(kinds.services, 'default', lb('v'));
-  await new Promise((r) => setTimeout(r, 300));
+  // The restarted controller has made an allocation pass over every Service once it says v finds the pool full.
+  await waitFor(async () => (await eventsFor(c.client, 'v')).find((e) => e.reason === 'AllocationFailed'));
   const after = Object.fromEntries(await Promise.all(['x', 'y', 'z', 'w'].map(async (n) => [n, await svcIP(c, n)])));
   t.deepEqual(after, before);
   t.is(await svcIP(c, 'v'), undefined);

@@ -19,6 +19,7 @@ test('a ReplicaSet creates exactly its replicas (expectations: never more, even 
   t.teardown(() => inf.stop());
   await c.client.create(kinds.replicasets, 'default', rs('burst', 30));
   await waitFor(async () => (await c.client.get(kinds.replicasets, 'default', 'burst')).status.readyReplicas === 30, 15_000);
+  // A window in which a 31st creation would show (nothing to wait for: it must not happen).
   await new Promise((r) => setTimeout(r, 300));
   t.is(created, 30);
   const s = (await c.client.get(kinds.replicasets, 'default', 'burst')).status;

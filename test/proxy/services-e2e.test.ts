@@ -203,12 +203,16 @@ serial('a proxy restart under a request loop fails no request', async (t) => {
       else failures++;
     }
   })();
-  await new Promise((r) => setTimeout(r, 500));
+  // Requests counted in each phase: the loop is answering, then goes on while the proxy is dead, then after it is back.
+  const requests = () => ok + failures;
+  await eventually(() => ok >= 3, 30_000);
   process.kill(proxy.pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 1000));
+  const atKill = requests();
+  await eventually(() => requests() >= atKill + 20, 60_000);
   const up = await c.mk8s(['up', '--name', P.name, '--bridge', P.bridge, '--node-cidr', P.nodeCidr, '--pod-cidr', P.podCidr, '--service-cidr', P.serviceCidr], { timeoutMs: 60_000 });
   t.is(up.code, 0, up.stderr);
-  await new Promise((r) => setTimeout(r, 1500));
+  const atUp = requests();
+  await eventually(() => requests() >= atUp + 20, 60_000);
   stop = true;
   await loop;
   t.true(ok > 10, `${ok} requests answered`);

@@ -54,6 +54,12 @@ function hostGet(ip: string, port: number, timeoutMs = 2000): Promise<{ body?: s
   });
 }
 
+/** Resolves once the request loop's `answers` has grown by n: a sample of fixed size rather than a fixed sleep. */
+async function moreAnswers(answers: unknown[], n: number, timeoutMs = 30_000): Promise<void> {
+  const want = answers.length + n;
+  await eventually(() => answers.length >= want, timeoutMs, 20);
+}
+
 test.before(async () => {
   if (!canRun) return;
   c = await startCluster(P);
@@ -265,7 +271,7 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     }
   })();
   try {
-    await new Promise((r) => setTimeout(r, 1000));
+    await moreAnswers(answers, 10);
     const before = new Map(await endpointsOf(svc));
     const tDown = Date.now();
     t.is((await c.mk8s(['scale', 'deployment', svc, '--replicas=1'])).code, 0);
@@ -278,7 +284,7 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     await rulesSettled([...one!.keys()].map((ip) => `${ip}:8080`), gone.map((ip) => `${ip}:8080`));
     const settled1 = Date.now();
     const survivor = [...one!.values()];
-    await new Promise((r) => setTimeout(r, 5000));
+    await moreAnswers(answers, 50);
 
     const tUp = Date.now();
     t.is((await c.mk8s(['scale', 'deployment', svc, '--replicas=3'])).code, 0);
@@ -289,7 +295,7 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     }, 30_000, 100);
     await rulesSettled([...m3!.keys()].map((ip) => `${ip}:8080`), gone.map((ip) => `${ip}:8080`));
     const settled2 = Date.now();
-    await new Promise((r) => setTimeout(r, 5000));
+    await moreAnswers(answers, 50);
     stop = true;
     await loop;
 
