@@ -10,7 +10,7 @@ import type { KubeObject } from '../../api/types.js';
 import { FakeClock } from '../../client/clock.js';
 import { Client } from '../../client/http.js';
 import { Informer, type InformerLog } from '../../client/informer.js';
-import { startTestApi, eventually } from '../helpers/cluster.js';
+import { startTestApi, eventually } from '../../testkit/api.js';
 
 const configmaps = findByPlural('', 'configmaps')!;
 
