@@ -3,9 +3,13 @@
 // status.daemonEndpoints.kubeletEndpoint.Port). Logs are a plain streamed
 // GET; exec and port-forward are HTTP Upgrade (WebSocket) connections,
 // handed to the kubelet byte for byte after the apiserver has checked the
-// token and found the pod.
+// token and found the pod. Every connection to a kubelet is TLS: the
+// apiserver presents its kubelet client certificate (kube-apiserver's
+// --kubelet-client-certificate) and verifies the kubelet's serving
+// certificate against the cluster CA (--kubelet-certificate-authority).
 import http from 'node:http';
-import net from 'node:net';
+import https from 'node:https';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -69,11 +73,19 @@ export function kubeletPath(pod: KubeObject, sub: string, query: URLSearchParams
   }
 }
 
+/** The apiserver's TLS client side towards kubelets: its client certificate and the CA their serving certificates chain to. */
+export interface KubeletClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 export class KubeletProxy {
   constructor(
     private readonly registry: Registry,
     private readonly token: string,
     private readonly log: Logger,
+    private readonly tls: KubeletClientTls,
   ) {}
 
   private target(pod: KubeObject): KubeletAddress {
@@ -91,7 +103,7 @@ export class KubeletProxy {
     const path = kubeletPath(pod, sub, url.searchParams);
     const addr = this.target(pod);
     await new Promise<void>((resolve, reject) => {
-      const upstream = http.get({ host: addr.host, port: addr.port, path, timeout: 10_000 }, (res) => {
+      const upstream = https.get({ host: addr.host, port: addr.port, path, timeout: 10_000, ...this.tls, agent: false }, (res) => {
         upstream.setTimeout(0);
         reply.hijack();
         const out = reply.raw;
@@ -128,10 +140,10 @@ export class KubeletProxy {
       const pod = this.registry.get(podsType, ns, name);
       const path = kubeletPath(pod, sub, url.searchParams);
       const addr = this.target(pod);
-      const upstream = net.connect({ host: addr.host, port: addr.port });
+      const upstream = tls.connect({ host: addr.host, port: addr.port, ...this.tls, ALPNProtocols: ['http/1.1'] });
       upstream.setNoDelay(true);
       let connected = false;
-      upstream.on('connect', () => {
+      upstream.on('secureConnect', () => {
         connected = true;
         const lines = [`${req.method} ${path} HTTP/1.1`, `Host: ${addr.host}:${addr.port}`];
         for (let i = 0; i < req.rawHeaders.length; i += 2) {

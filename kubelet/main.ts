@@ -1,8 +1,10 @@
-// `mk8s kubelet --node-name N --pod-cidr 10.244.1.0/24 --node-ip 172.18.0.2 --kubeconfig K [--port 10250]`:
+// `mk8s kubelet --node-name N --pod-cidr 10.244.1.0/24 --node-ip 172.18.0.2 --kubeconfig K
+//   --tls-cert-file C --tls-private-key-file K --client-ca-file CA [--port 10250]`:
 // the node agent, run inside the node's network namespace (`mk8s up` starts
 // it with `ip netns exec`). SIGTERM stops it and leaves the pods running:
 // a restarted kubelet adopts them.
 import { pino } from 'pino';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -10,12 +12,16 @@ import { startKubelet } from './kubelet.js';
 
 export function kubeletUsage(): string {
   return [
-    'Usage: mk8s kubelet --node-name NAME --pod-cidr CIDR --node-ip IP --kubeconfig FILE [options]',
+    'Usage: mk8s kubelet --node-name NAME --pod-cidr CIDR --node-ip IP --kubeconfig FILE',
+    '                    --tls-cert-file FILE --tls-private-key-file FILE --client-ca-file FILE [options]',
     '',
     'Runs the node agent in the current network namespace.',
     '',
     'Options:',
-    '  --port 10250             stream server port on the node IP (logs, exec, port-forward)',
+    '  --port 10250             stream server port on the node IP (logs, exec, port-forward; HTTPS)',
+    '  --tls-cert-file FILE     the stream server\'s serving certificate (PEM; mk8s up issues one per node from the cluster CA)',
+    '  --tls-private-key-file FILE',
+    '  --client-ca-file FILE    CA of the client certificates accepted (the apiserver\'s); anything else gets 401',
     '  --root-dir DIR           pod files and the IPAM store (default /var/lib/mk8s/<node>)',
     '  --cluster-dns 10.96.0.10 nameserver in pods\' resolv.conf',
     '  --cluster-domain cluster.local',
@@ -40,9 +46,25 @@ export async function runKubeletCommand(argv: string[]): Promise<number> {
   const podCidr = flag(argv, 'pod-cidr');
   const nodeIP = flag(argv, 'node-ip');
   const kubeconfig = flag(argv, 'kubeconfig');
-  const missing = [['--node-name', nodeName], ['--pod-cidr', podCidr], ['--node-ip', nodeIP], ['--kubeconfig', kubeconfig]].filter(([, v]) => !v).map(([k]) => k);
+  const tlsFiles = { cert: flag(argv, 'tls-cert-file'), key: flag(argv, 'tls-private-key-file'), clientCA: flag(argv, 'client-ca-file') };
+  const missing = [
+    ['--node-name', nodeName],
+    ['--pod-cidr', podCidr],
+    ['--node-ip', nodeIP],
+    ['--kubeconfig', kubeconfig],
+    ['--tls-cert-file', tlsFiles.cert],
+    ['--tls-private-key-file', tlsFiles.key],
+    ['--client-ca-file', tlsFiles.clientCA],
+  ].filter(([, v]) => !v).map(([k]) => k);
   if (missing.length) {
     process.stderr.write(`error: missing ${missing.join(', ')}\n\n${kubeletUsage()}`);
+    return 1;
+  }
+  let tls: { cert: string; key: string; clientCA: string };
+  try {
+    tls = { cert: readFileSync(tlsFiles.cert!, 'utf8'), key: readFileSync(tlsFiles.key!, 'utf8'), clientCA: readFileSync(tlsFiles.clientCA!, 'utf8') };
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
     return 1;
   }
   const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
@@ -54,6 +76,7 @@ export async function runKubeletCommand(argv: string[]): Promise<number> {
     client,
     logger,
     port: Number(flag(argv, 'port') ?? 10250),
+    tls,
     rootDir: flag(argv, 'root-dir') ?? join('/var/lib/mk8s', nodeName!),
     controlPlane: argv.includes('--control-plane'),
     clusterDns: flag(argv, 'cluster-dns'),
