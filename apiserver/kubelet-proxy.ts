@@ -80,6 +80,23 @@ export interface KubeletClientTls {
   key: string;
 }
 
+/** `name`, `name:port` or `scheme:name:port` (apimachinery's SplitSchemeNamePort); undefined when malformed (pure). */
+export function splitSchemeNamePort(id: string): { scheme: 'https' | 'http'; name: string; port?: number } | undefined {
+  const parts = id.split(':');
+  let scheme = 'https';
+  let name: string;
+  let port: string | undefined;
+  if (parts.length === 1) [name] = parts;
+  else if (parts.length === 2) [name, port] = parts;
+  else if (parts.length === 3) [scheme, name, port] = parts;
+  else return undefined;
+  if (!name || (scheme !== 'https' && scheme !== 'http')) return undefined;
+  if (port === undefined || port === '') return { scheme, name };
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535) return undefined;
+  return { scheme, name, port: n };
+}
+
 export class KubeletProxy {
   constructor(
     private readonly registry: Registry,
@@ -96,14 +113,11 @@ export class KubeletProxy {
     return addr;
   }
 
-  /** HttpOptions.streamHandler: plain requests (logs) streamed back from the kubelet. */
-  readonly handle = async (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void> => {
-    if (sub !== 'log') throw errors.badRequest('Upgrade request required: exec, attach and port-forward are served over WebSocket');
-    const url = new URL(req.url, 'https://apiserver');
-    const path = kubeletPath(pod, sub, url.searchParams);
-    const addr = this.target(pod);
-    await new Promise<void>((resolve, reject) => {
-      const upstream = https.get({ host: addr.host, port: addr.port, path, timeout: 10_000, ...this.tls, agent: false }, (res) => {
+  /** A GET to a node agent over TLS with the kubelet client certificate (plain HTTP when asked for), its answer streamed back. */
+  private pipeFrom(reply: FastifyReply, target: { scheme: 'https' | 'http'; host: string; port: number; path: string; method?: string; accept?: string }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const opts = { method: target.method ?? 'GET', host: target.host, port: target.port, path: target.path, timeout: 10_000, agent: false as const, headers: target.accept ? { Accept: target.accept } : {} };
+      const onResponse = (res: http.IncomingMessage) => {
         upstream.setTimeout(0);
         reply.hijack();
         const out = reply.raw;
@@ -119,10 +133,38 @@ export class KubeletProxy {
         };
         out.on('close', done);
         res.on('end', resolve);
-      });
+      };
+      const upstream = target.scheme === 'http' ? http.request(opts, onResponse) : https.request({ ...opts, ...this.tls }, onResponse);
       upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
-      upstream.on('error', (e) => reject(errors.serviceUnavailable(`error dialing backend: dial tcp ${addr.host}:${addr.port}: ${e.message}`)));
+      upstream.on('error', (e) => reject(errors.serviceUnavailable(`error dialing backend: dial tcp ${target.host}:${target.port}: ${e.message}`)));
+      upstream.end();
     });
+  }
+
+  /** HttpOptions.streamHandler: plain requests (logs) streamed back from the kubelet. */
+  readonly handle = async (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void> => {
+    if (sub !== 'log') throw errors.badRequest('Upgrade request required: exec, attach and port-forward are served over WebSocket');
+    const url = new URL(req.url, 'https://apiserver');
+    const path = kubeletPath(pod, sub, url.searchParams);
+    const addr = this.target(pod);
+    await this.pipeFrom(reply, { scheme: 'https', ...addr, path });
+  };
+
+  /**
+   * nodes/NAME/proxy/PATH and nodes/[SCHEME:]NAME:PORT/proxy/PATH, as kube-apiserver's node proxy: to the
+   * node's InternalIP (the kubelet's port unless named), over TLS with the kubelet client certificate.
+   * GET and HEAD only. `mk8s explain-route --live` reads each node proxy's /rules this way.
+   */
+  readonly nodeProxy = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const m = /^\/api\/v1\/nodes\/([^/?]+)\/proxy(\/[^?]*)?(\?.*)?$/.exec(req.url);
+    if (!m) throw errors.pathNotFound();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(`mk8s proxies only GET and HEAD to nodes (got ${req.method})`);
+    const loc = splitSchemeNamePort(decodeURIComponent(m[1]));
+    if (!loc) throw errors.badRequest(`invalid node request "${decodeURIComponent(m[1])}": want NAME, NAME:PORT or SCHEME:NAME:PORT`);
+    const node = this.registry.get(nodesType, undefined, loc.name);
+    const addr = kubeletAddress(node);
+    if (!addr) throw errors.serviceUnavailable(`node ${loc.name} has no InternalIP: is its kubelet running?`);
+    await this.pipeFrom(reply, { scheme: loc.scheme, host: addr.host, port: loc.port ?? addr.port, path: (m[2] ?? '/') + (m[3] ?? ''), method: req.method, accept: req.headers.accept });
   };
 
   /** The HTTP server's 'upgrade' listener: exec/attach/portforward handed to the kubelet. */

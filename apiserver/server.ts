@@ -72,6 +72,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   });
   // exec/attach/portforward arrive as HTTP Upgrade requests, which never reach fastify's routes.
   if (!o.streamHandler) app.server.on('upgrade', kubeletProxy.upgrade);
+  // nodes/NAME[:PORT]/proxy/…: node agents' own endpoints (the kubelet's, the proxy's /rules), reached as the apiserver.
+  app.get('/api/v1/nodes/:name/proxy', kubeletProxy.nodeProxy);
+  app.get('/api/v1/nodes/:name/proxy/*', kubeletProxy.nodeProxy);
   try {
     await app.listen({ host: bind, port: o.port ?? 6443 });
     const addr = app.server.address();

@@ -48,6 +48,21 @@ export async function runProxyCommand(args: string[]): Promise<number> {
       upstreams = [];
     }
   }
+  // The node's serving certificate for /rules on the status port, and the CA of the one client allowed it (the apiserver).
+  const tlsFlags = ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'];
+  const given = tlsFlags.filter((k) => f.has(k));
+  if (given.length && given.length !== tlsFlags.length) {
+    process.stderr.write(`error: mk8s proxy needs all of --${tlsFlags.join(', --')} or none\n`);
+    return 1;
+  }
+  let tls: { cert: string; key: string; clientCA: string } | undefined;
+  try {
+    if (given.length) tls = { cert: readFileSync(f.get('tls-cert-file')!, 'utf8'), key: readFileSync(f.get('tls-private-key-file')!, 'utf8'), clientCA: readFileSync(f.get('client-ca-file')!, 'utf8') };
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (!tls) log.warn('no --tls-cert-file/--client-ca-file: /rules on the status port answers 401 to everyone');
   const dnsBind = f.get('dns-bind') ?? '169.254.20.10';
   const proxy = await startProxy({
     client,
@@ -56,6 +71,7 @@ export async function runProxyCommand(args: string[]): Promise<number> {
     clusterCIDR: f.get('cluster-cidr'),
     serviceCIDR: f.get('service-cidr'),
     healthPort: f.has('health-port') ? Number(f.get('health-port')) : undefined,
+    tls,
     logger: log,
     dns: f.get('dns') === 'false' ? undefined : { bind: dnsBind, port: Number(f.get('dns-port') ?? 53), metricsPort: 9153, upstreams },
   });

@@ -152,3 +152,39 @@ test('the node certificate and key files are 0600', async (t) => {
     t.is((await stat(join(c.home, 'ka', f))).mode & 0o777, 0o600, f);
   }
 });
+
+test("the node proxy's /rules: only through the apiserver (explain-route --live); its /healthz stays open", async (t) => {
+  if (skip || !c) return t.pass(`skipped: ${skip}`);
+  t.timeout(60_000);
+  t.is((await c.kubectl(['create', 'service', 'clusterip', 'web', '--tcp=80:80'])).code, 0);
+  const plain = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      http.get({ host: nodeIP, port: 10256, path, agent: false, timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).on('error', reject);
+    });
+  t.is(await plain('/healthz'), 200);
+  t.is(await plain('/rules?service=default/web'), 401);
+  const overTls = (client?: KeyPair) =>
+    new Promise<Answer>((resolve, reject) => {
+      https.get({ host: nodeIP, port: 10256, path: '/rules?service=default/web', ca, ...(client ?? {}), agent: false, timeout: 5000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ code: res.statusCode!, body }));
+      }).on('error', reject);
+    });
+  t.is((await overTls()).code, 401);
+  const forged = await ensureCertPair(await tempDir('mk8s-otherca-'), 'forged', await ensureCA(await tempDir('mk8s-otherca-')), { ...{ commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] }, usage: 'client' });
+  t.is((await overTls(forged)).code, 401);
+  // Through the apiserver, as the CLI asks it: the service's rules with their counters.
+  const live = await eventually(async () => {
+    const r = await c!.mk8s(['explain-route', 'svc/web', '--live']);
+    return /has no endpoints/.test(r.stdout.split('Live rules on node')[1] ?? '') ? r : undefined;
+  }, 20_000, 500);
+  t.is(live!.code, 0, live!.stderr);
+  t.notRegex(live!.stdout, /did not answer/);
+  const raw = await c.kubectl(['get', '--raw', '/api/v1/nodes/ka-control-plane:10256/proxy/rules?service=default/web']);
+  t.is(raw.code, 0, raw.stderr);
+  t.is(JSON.parse(raw.stdout).node, 'ka-control-plane');
+});
