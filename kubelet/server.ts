@@ -63,8 +63,9 @@ export async function startStreamServer(k: Kubelet, o: { host: string; port: num
   /** As the kubelet's authn/authz filter: the request's answer when the client is not the API server. */
   const denied = (req: http.IncomingMessage) => {
     const path = new URL(req.url ?? '/', 'https://kubelet').pathname;
-    const failure = checkNodeClient(peerOf(req.socket), verbFor(req.method), subresourceFor(path));
-    if (failure) log.info({ path, code: failure.code, remote: req.socket.remoteAddress, tls: peerOf(req.socket).error }, 'request refused');
+    const peer = peerOf(req.socket);
+    const failure = checkNodeClient(peer, verbFor(req.method), subresourceFor(path));
+    if (failure) log.info({ path, code: failure.code, remote: req.socket.remoteAddress, tls: peer.error }, 'request refused');
     return failure;
   };
 

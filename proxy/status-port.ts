@@ -20,8 +20,11 @@ export async function listenStatusPort(o: { bind: string; port: number; tls?: No
     socket.on('error', () => socket.destroy());
     // A connection that never says anything is dropped.
     socket.setTimeout(10_000, () => socket.destroy());
+    const silent = () => socket.destroy();
+    socket.once('end', silent);
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
+      socket.off('end', silent);
       socket.pause();
       socket.unshift(first);
       (first[0] === 0x16 && secure ? secure : plain).emit('connection', socket);
