@@ -16,6 +16,18 @@ import { listenStatusPort, type StatusPort } from '../../proxy/status-port.js';
 import { startTestApi, tempDir, type TestApi } from '../helpers/cluster.js';
 import { ApiError } from '../../api/status.js';
 
+/** Temp dirs of this file, removed after its tests. */
+const scratchDirs: string[] = [];
+const scratch = async (prefix: string) => {
+  const d = await tempDir(prefix);
+  scratchDirs.push(d);
+  return d;
+};
+test.after.always(async () => {
+  const { rm } = await import('node:fs/promises');
+  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
 const nodes = findByPlural('', 'nodes')!;
 
 /** What the proxy's status port serves, in small: /healthz open, /rules only to the apiserver. */
@@ -31,7 +43,7 @@ const handler: http.RequestListener = (req, res) => {
 
 async function nodeAgent(api: TestApi, name: string, caDir?: string): Promise<StatusPort> {
   const ca = await ensureCA(caDir ?? api.dataDir);
-  const serving = await ensureCertPair(await tempDir('mk8s-node-'), 'node', ca, { commonName: `system:node:${name}`, sans: ['127.0.0.1', name], usage: 'server' });
+  const serving = await ensureCertPair(await scratch('mk8s-node-'), 'node', ca, { commonName: `system:node:${name}`, sans: ['127.0.0.1', name], usage: 'server' });
   // The client CA is always the cluster's: what differs below is whom the apiserver is talking to.
   const sp = await listenStatusPort({ bind: '127.0.0.1', port: 0, handler, tls: { cert: serving.cert, key: serving.key, clientCA: api.server.caCert } });
   await api.client.create(nodes, undefined, {
@@ -99,7 +111,7 @@ test('nodes/NAME/proxy reaches the node over TLS as the apiserver; the node port
 test("a node agent whose serving certificate is not the cluster CA's: the apiserver refuses to talk to it (503)", async (t) => {
   const api = await startTestApi();
   t.teardown(() => api.close());
-  const sp = await nodeAgent(api, 'impostor', await tempDir('mk8s-other-ca-'));
+  const sp = await nodeAgent(api, 'impostor', await scratch('mk8s-other-ca-'));
   t.teardown(() => sp.close());
   const e = (await t.throwsAsync(api.client.request('GET', '/api/v1/nodes/impostor/proxy/rules'))) as ApiError;
   t.is(e.code, 503);

@@ -14,6 +14,18 @@ import { whyNoClusterTests } from '../cluster/machine.js';
 import { R, startCluster, type TestCluster } from '../cluster/harness.js';
 import { ensureCA, ensureCertPair, type KeyPair } from '../../apiserver/certs.js';
 
+/** Temp dirs of this file, removed after its tests. */
+const scratchDirs: string[] = [];
+const scratch = async (prefix: string) => {
+  const d = await tempDir(prefix);
+  scratchDirs.push(d);
+  return d;
+};
+test.after.always(async () => {
+  const { rm } = await import('node:fs/promises');
+  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
 let skip: string | undefined;
 let c: TestCluster | undefined;
 const nodeIP = '172.31.236.2';
@@ -109,7 +121,7 @@ test('no client certificate: 401 for logs, healthz and an exec upgrade; plain HT
 
 test('a client certificate from another CA: 401, even with the apiserver identity', async (t) => {
   if (skip || !c) return t.pass(`skipped: ${skip}`);
-  const dir = await tempDir('mk8s-otherca-');
+  const dir = await scratch('mk8s-otherca-');
   const other = await ensureCA(dir);
   const forged = await ensureCertPair(dir, 'forged', other, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
   const r = await kubeletGet('/containerLogs/default/secret-keeper/c', forged);
@@ -122,7 +134,7 @@ test('a client certificate from the cluster CA for another identity: 403', async
   if (skip || !c) return t.pass(`skipped: ${skip}`);
   const dir = join(c.home, 'ka', 'apiserver');
   const clusterCA = { caCert: ca, caKey: await readFile(join(dir, 'ca.key'), 'utf8') };
-  const someone = await ensureCertPair(await tempDir('mk8s-someone-'), 'someone', clusterCA, { commonName: 'someone', organizations: ['developers'], usage: 'client' });
+  const someone = await ensureCertPair(await scratch('mk8s-someone-'), 'someone', clusterCA, { commonName: 'someone', organizations: ['developers'], usage: 'client' });
   const r = await kubeletGet('/containerLogs/default/secret-keeper/c', someone);
   t.is(r.code, 403);
   t.regex(r.body, /Forbidden \(user=someone, verb=get, resource=nodes, subresource=proxy\)/);
@@ -175,7 +187,7 @@ test("the node proxy's /rules: only through the apiserver (explain-route --live)
       }).on('error', reject);
     });
   t.is((await overTls()).code, 401);
-  const forged = await ensureCertPair(await tempDir('mk8s-otherca-'), 'forged', await ensureCA(await tempDir('mk8s-otherca-')), { ...{ commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] }, usage: 'client' });
+  const forged = await ensureCertPair(await scratch('mk8s-otherca-'), 'forged', await ensureCA(await scratch('mk8s-otherca-')), { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
   t.is((await overTls(forged)).code, 401);
   // Through the apiserver, as the CLI asks it: the service's rules with their counters.
   const live = await eventually(async () => {

@@ -10,6 +10,18 @@ import { checkNodeClient, nodeTlsServerOptions, peerOf, subresourceFor, verbFor,
 import { certMatches, ensureCA, ensureCertPair, ensureKubeletClientCert, ensureNodeServingCert, type KeyPair } from '../../apiserver/certs.js';
 import { tempDir } from '../helpers/cluster.js';
 
+/** Temp dirs of this file, removed after its tests. */
+const scratchDirs: string[] = [];
+const scratch = async (prefix: string) => {
+  const d = await tempDir(prefix);
+  scratchDirs.push(d);
+  return d;
+};
+test.after.always(async () => {
+  const { rm } = await import('node:fs/promises');
+  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
 const apiserver: PeerInfo = { authorized: true, subject: { CN: 'kube-apiserver-kubelet-client', O: 'system:masters' } };
 
 test('checkNodeClient: only a verified certificate of the apiserver (or system:masters) passes', (t) => {
@@ -32,7 +44,7 @@ test('checkNodeClient: only a verified certificate of the apiserver (or system:m
 });
 
 test('node and client certificates: signed by the cluster CA, 0600, kept while valid, remade when the CA or node changes', async (t) => {
-  const dir = await tempDir('mk8s-pki-');
+  const dir = await scratch('mk8s-pki-');
   const ca = await ensureCA(dir);
   t.is((await stat(`${dir}/ca.key`)).mode & 0o777, 0o600);
   const node = await ensureNodeServingCert(`${dir}/pki`, ca, { name: 'n1', ip: '172.18.0.2' });
@@ -46,7 +58,7 @@ test('node and client certificates: signed by the cluster CA, 0600, kept while v
   const moved = await ensureNodeServingCert(`${dir}/pki`, ca, { name: 'n1', ip: '172.18.0.9' });
   t.not(moved.cert, node.cert);
   // A new CA (the apiserver data removed): remade, signed by the new one.
-  const other = await ensureCA(await tempDir('mk8s-pki-other-'));
+  const other = await ensureCA(await scratch('mk8s-pki-other-'));
   t.false(certMatches(moved, other.caCert, { commonName: 'system:node:n1', organizations: ['system:nodes'], sans: ['172.18.0.9', 'n1'], usage: 'server' }));
   const resigned = await ensureNodeServingCert(`${dir}/pki`, other, { name: 'n1', ip: '172.18.0.9' });
   t.true(new X509Certificate(resigned.cert).verify(new X509Certificate(other.caCert).publicKey));
@@ -59,7 +71,7 @@ test('node and client certificates: signed by the cluster CA, 0600, kept while v
 
 /** A real TLS server with the node options on loopback: what the TLS layer tells peerOf about each client. */
 test('on a real TLS connection: no certificate, another CA, the cluster CA', async (t) => {
-  const dir = await tempDir('mk8s-pki-tls-');
+  const dir = await scratch('mk8s-pki-tls-');
   const ca = await ensureCA(dir);
   const node = await ensureCertPair(dir, 'node', ca, { commonName: 'system:node:n1', sans: ['127.0.0.1'], usage: 'server' });
   const server = https.createServer(nodeTlsServerOptions({ cert: node.cert, key: node.key, clientCA: ca.caCert }), (req, res) => {
@@ -78,7 +90,7 @@ test('on a real TLS connection: no certificate, another CA, the cluster CA', asy
       }).on('error', reject);
     });
   t.is(await get(), 401);
-  const other = await ensureCA(await tempDir('mk8s-pki-tls-other-'));
+  const other = await ensureCA(await scratch('mk8s-pki-tls-other-'));
   t.is(await get(await ensureCertPair(dir, 'forged', other, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' })), 401);
   t.is(await get(await ensureCertPair(dir, 'dev', ca, { commonName: 'dev', usage: 'client' })), 403);
   // A serving certificate of the cluster CA is not a client certificate (no clientAuth usage).
