@@ -3,9 +3,13 @@
 // status.daemonEndpoints.kubeletEndpoint.Port). Logs are a plain streamed
 // GET; exec and port-forward are HTTP Upgrade (WebSocket) connections,
 // handed to the kubelet byte for byte after the apiserver has checked the
-// token and found the pod.
+// token and found the pod. Every connection to a kubelet is TLS: the
+// apiserver presents its kubelet client certificate (kube-apiserver's
+// --kubelet-client-certificate) and verifies the kubelet's serving
+// certificate against the cluster CA (--kubelet-certificate-authority).
 import http from 'node:http';
-import net from 'node:net';
+import https from 'node:https';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -69,11 +73,36 @@ export function kubeletPath(pod: KubeObject, sub: string, query: URLSearchParams
   }
 }
 
+/** The apiserver's TLS client side towards kubelets: its client certificate and the CA their serving certificates chain to. */
+export interface KubeletClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** `name`, `name:port` or `scheme:name:port` (apimachinery's SplitSchemeNamePort); undefined when malformed (pure). */
+export function splitSchemeNamePort(id: string): { scheme: 'https' | 'http'; name: string; port?: number } | undefined {
+  const parts = id.split(':');
+  let scheme = 'https';
+  let name: string;
+  let port: string | undefined;
+  if (parts.length === 1) [name] = parts;
+  else if (parts.length === 2) [name, port] = parts;
+  else if (parts.length === 3) [scheme, name, port] = parts;
+  else return undefined;
+  if (!name || (scheme !== 'https' && scheme !== 'http')) return undefined;
+  if (port === undefined || port === '') return { scheme, name };
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65535) return undefined;
+  return { scheme, name, port: n };
+}
+
 export class KubeletProxy {
   constructor(
     private readonly registry: Registry,
     private readonly token: string,
     private readonly log: Logger,
+    private readonly tls: KubeletClientTls,
   ) {}
 
   private target(pod: KubeObject): KubeletAddress {
@@ -84,14 +113,11 @@ export class KubeletProxy {
     return addr;
   }
 
-  /** HttpOptions.streamHandler: plain requests (logs) streamed back from the kubelet. */
-  readonly handle = async (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void> => {
-    if (sub !== 'log') throw errors.badRequest('Upgrade request required: exec, attach and port-forward are served over WebSocket');
-    const url = new URL(req.url, 'https://apiserver');
-    const path = kubeletPath(pod, sub, url.searchParams);
-    const addr = this.target(pod);
-    await new Promise<void>((resolve, reject) => {
-      const upstream = http.get({ host: addr.host, port: addr.port, path, timeout: 10_000 }, (res) => {
+  /** A GET to a node agent over TLS with the kubelet client certificate (plain HTTP when asked for), its answer streamed back. */
+  private pipeFrom(reply: FastifyReply, target: { scheme: 'https' | 'http'; host: string; port: number; path: string; method?: string; accept?: string }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const opts = { method: target.method ?? 'GET', host: target.host, port: target.port, path: target.path, timeout: 10_000, agent: false as const, headers: target.accept ? { Accept: target.accept } : {} };
+      const onResponse = (res: http.IncomingMessage) => {
         upstream.setTimeout(0);
         reply.hijack();
         const out = reply.raw;
@@ -107,10 +133,38 @@ export class KubeletProxy {
         };
         out.on('close', done);
         res.on('end', resolve);
-      });
+      };
+      const upstream = target.scheme === 'http' ? http.request(opts, onResponse) : https.request({ ...opts, ...this.tls }, onResponse);
       upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
-      upstream.on('error', (e) => reject(errors.serviceUnavailable(`error dialing backend: dial tcp ${addr.host}:${addr.port}: ${e.message}`)));
+      upstream.on('error', (e) => reject(errors.serviceUnavailable(`error dialing backend: dial tcp ${target.host}:${target.port}: ${e.message}`)));
+      upstream.end();
     });
+  }
+
+  /** HttpOptions.streamHandler: plain requests (logs) streamed back from the kubelet. */
+  readonly handle = async (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string): Promise<void> => {
+    if (sub !== 'log') throw errors.badRequest('Upgrade request required: exec, attach and port-forward are served over WebSocket');
+    const url = new URL(req.url, 'https://apiserver');
+    const path = kubeletPath(pod, sub, url.searchParams);
+    const addr = this.target(pod);
+    await this.pipeFrom(reply, { scheme: 'https', ...addr, path });
+  };
+
+  /**
+   * nodes/NAME/proxy/PATH and nodes/[SCHEME:]NAME:PORT/proxy/PATH, as kube-apiserver's node proxy: to the
+   * node's InternalIP (the kubelet's port unless named), over TLS with the kubelet client certificate.
+   * GET and HEAD only. `mk8s explain-route --live` reads each node proxy's /rules this way.
+   */
+  readonly nodeProxy = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const m = /^\/api\/v1\/nodes\/([^/?]+)\/proxy(\/[^?]*)?(\?.*)?$/.exec(req.url);
+    if (!m) throw errors.pathNotFound();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(`mk8s proxies only GET and HEAD to nodes (got ${req.method})`);
+    const loc = splitSchemeNamePort(decodeURIComponent(m[1]));
+    if (!loc) throw errors.badRequest(`invalid node request "${decodeURIComponent(m[1])}": want NAME, NAME:PORT or SCHEME:NAME:PORT`);
+    const node = this.registry.get(nodesType, undefined, loc.name);
+    const addr = kubeletAddress(node);
+    if (!addr) throw errors.serviceUnavailable(`node ${loc.name} has no InternalIP: is its kubelet running?`);
+    await this.pipeFrom(reply, { scheme: loc.scheme, host: addr.host, port: loc.port ?? addr.port, path: (m[2] ?? '/') + (m[3] ?? ''), method: req.method, accept: req.headers.accept });
   };
 
   /** The HTTP server's 'upgrade' listener: exec/attach/portforward handed to the kubelet. */
@@ -128,10 +182,10 @@ export class KubeletProxy {
       const pod = this.registry.get(podsType, ns, name);
       const path = kubeletPath(pod, sub, url.searchParams);
       const addr = this.target(pod);
-      const upstream = net.connect({ host: addr.host, port: addr.port });
+      const upstream = tls.connect({ host: addr.host, port: addr.port, ...this.tls, ALPNProtocols: ['http/1.1'] });
       upstream.setNoDelay(true);
       let connected = false;
-      upstream.on('connect', () => {
+      upstream.on('secureConnect', () => {
         connected = true;
         const lines = [`${req.method} ${path} HTTP/1.1`, `Host: ${addr.host}:${addr.port}`];
         for (let i = 0; i < req.rawHeaders.length; i += 2) {

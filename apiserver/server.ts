@@ -10,7 +10,7 @@ import { buildHttpServer, type HttpOptions } from './http.js';
 import { bootstrap } from './bootstrap.js';
 import { NamespaceFinalizer } from './namespaces.js';
 import { ensureToken, writeKubeconfig } from './credentials.js';
-import { ensureServingCerts } from './certs.js';
+import { ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.js';
 import { nthIp, parseCidr } from '../api/cidr.js';
 import { parsePortRange } from './allocators.js';
 import { KubeletProxy } from './kubelet-proxy.js';
@@ -51,6 +51,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const serviceCidr = parseCidr(o.serviceCidr ?? '10.96.0.0/12');
   const sans = ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', nthIp(serviceCidr, 1), ...(bind === '0.0.0.0' ? [] : [bind]), ...(o.extraSans ?? [])];
   const certs = await ensureServingCerts(o.dataDir, sans);
+  const kubeletClient = await ensureKubeletClientCert(o.dataDir, await ensureCA(o.dataDir));
   const storage = new Storage(join(o.dataDir, 'db'));
   await storage.open();
   const hub = new WatchHub(storage.currentRv(), o.watchWindow);
@@ -61,7 +62,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     reservedIPs: new Set([nthIp(serviceCidr, 1), nthIp(serviceCidr, 10)]),
   });
   const finalizer = new NamespaceFinalizer(registry, log);
-  const kubeletProxy = new KubeletProxy(registry, token, log);
+  const kubeletProxy = new KubeletProxy(registry, token, log, { ca: certs.caCert, ...kubeletClient });
   const app = buildHttpServer(registry, {
     token,
     serverAddress: `${bind}:${o.port ?? 6443}`,
@@ -72,6 +73,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   });
   // exec/attach/portforward arrive as HTTP Upgrade requests, which never reach fastify's routes.
   if (!o.streamHandler) app.server.on('upgrade', kubeletProxy.upgrade);
+  // nodes/NAME[:PORT]/proxy/…: node agents' own endpoints (the kubelet's, the proxy's /rules), reached as the apiserver.
+  app.get('/api/v1/nodes/:name/proxy', kubeletProxy.nodeProxy);
+  app.get('/api/v1/nodes/:name/proxy/*', kubeletProxy.nodeProxy);
   try {
     await app.listen({ host: bind, port: o.port ?? 6443 });
     const addr = app.server.address();

@@ -2,7 +2,8 @@
 // one kubelet per node as background processes, the shared kubeconfig, and
 // a wait until every node is Ready. Running it on a cluster that is up says
 // so (and restarts any of its processes that died).
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import https from 'node:https';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetache
 import { down } from './down.js';
 import { readyNodes } from './status.js';
 import { controlPlaneEntry } from './control-plane.js';
+import { ensureClusterPki, nodeTlsPaths } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/cli/main.js and dist/cluster/control-plane.js, next to this module once built. */
@@ -70,6 +72,7 @@ export function lbPool(l: ClusterLayout): string {
  * the proxy (iptables rules and node-local DNS).
  */
 export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: ClusterState['options'] = {}): ProcessSpec[] {
+  const tls = nodeTlsPaths(dir, n);
   return [
     {
       role: 'kubelet',
@@ -82,6 +85,9 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
         '--node-ip', n.ip,
         '--kubeconfig', join(dir, 'kubeconfig'),
         '--port', String(l.options.kubeletPort),
+        '--tls-cert-file', tls.cert,
+        '--tls-private-key-file', tls.key,
+        '--client-ca-file', tls.clientCA,
         '--root-dir', join(dir, 'nodes', n.name),
         '--cluster-dns', l.clusterDns,
         ...(n.role === 'control-plane' ? ['--control-plane'] : []),
@@ -100,6 +106,9 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
         '--kubeconfig', join(dir, 'kubeconfig'),
         '--cluster-cidr', l.options.podCidr,
         '--service-cidr', l.options.serviceCidr,
+        '--tls-cert-file', tls.cert,
+        '--tls-private-key-file', tls.key,
+        '--client-ca-file', tls.clientCA,
         ...(o.dnsUpstreams ? ['--dns-upstream', o.dnsUpstreams] : []),
       ],
       log: join(dir, 'logs', `proxy-${n.name}.log`),
@@ -226,6 +235,7 @@ export async function up(o: UpOptions): Promise<number> {
     if (o.images !== false) {
       await ensureImages(say);
     }
+    await ensureClusterPki(dir, layout);
     const procs = clusterProcesses(layout, dir, state.options);
     const cp = await spawnDetached(procs[0]);
     state.processes.push(cp);
@@ -254,18 +264,31 @@ export async function up(o: UpOptions): Promise<number> {
   return 0;
 }
 
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+/** Until the kubelet's stream server answers /healthz to the apiserver's client certificate. */
+async function waitForKubelet(dir: string, host: string, port: number, timeoutMs: number): Promise<void> {
+  const [ca, cert, key] = await Promise.all(['ca.crt', 'apiserver-kubelet-client.crt', 'apiserver-kubelet-client.key'].map((f) => readFile(join(dir, 'apiserver', f), 'utf8')));
+  const probe = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = https.get({ host, port, path: '/healthz', ca, cert, key, agent: false, timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+    });
   const until = Date.now() + timeoutMs;
+  let last = '';
   while (Date.now() < until) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      /* not yet */
+      const code = await probe();
+      if (code === 200) return;
+      last = `HTTP ${code}`;
+    } catch (e) {
+      last = (e as Error).message;
     }
     await sleep(200);
   }
-  throw new Error(`${url} did not answer in ${timeoutMs / 1000}s`);
+  throw new Error(`the kubelet at https://${host}:${port}/healthz did not answer in ${timeoutMs / 1000}s (${last})`);
 }
 
 /** Until every node is Ready with a heartbeat since `since` (so a restarted kubelet has reported in). */
@@ -309,10 +332,14 @@ async function repair(s: ClusterState, say: (l: string) => void): Promise<number
   // The control plane first, and up, before the node agents that talk to it.
   dead.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane'));
   let client: Client | undefined;
+  // The node certificates may be gone (or made by an mk8s from before them): make them, and start node agents with today's flags.
+  await ensureClusterPki(s.dir, s.layout);
   for (const p of dead) {
     if (p.role !== 'control-plane' && !client) client = await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
     const i = s.processes.indexOf(p);
-    s.processes[i] = await spawnDetached(p);
+    const node = s.layout.nodes.find((x) => x.name === p.node);
+    const current = node && nodeAgents(s.layout, node, s.dir, s.options).find((x) => x.role === p.role);
+    s.processes[i] = await spawnDetached(current ? { ...p, argv: current.argv } : p);
     say(`  ✓ restarted ${p.role}${p.node ? ` on ${p.node}` : ''} (pid ${s.processes[i].pid})`);
   }
   await writeState(s);
@@ -321,7 +348,7 @@ async function repair(s: ClusterState, say: (l: string) => void): Promise<number
     await waitForNodes(client, s, 60_000, say, restartedAt);
     for (const p of dead) {
       const n = s.layout.nodes.find((x) => x.name === p.node);
-      if (p.role === 'kubelet' && n) await waitForHttp(`http://${n.ip}:${s.layout.options.kubeletPort}/healthz`, 30_000);
+      if (p.role === 'kubelet' && n) await waitForKubelet(s.dir, n.ip, s.layout.options.kubeletPort, 30_000);
     }
   } finally {
     client.close();

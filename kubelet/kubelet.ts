@@ -24,6 +24,7 @@ import { Cni } from './cni.js';
 import { ProbeManager } from './prober.js';
 import { nodeLease, nodeObject, nodeStatus, type NodeFacts } from './node.js';
 import { startStreamServer, type StreamServer } from './server.js';
+import type { NodeTlsFiles } from '../api/node-auth.js';
 
 const R = {
   pods: findByPlural('', 'pods')!,
@@ -42,6 +43,8 @@ export interface KubeletOptions {
   /** Where pod files (resolv.conf, hosts, emptyDirs) and the IPAM store live. */
   rootDir: string;
   port?: number;
+  /** The stream server's serving certificate and the CA of the clients it accepts (the apiserver's). */
+  tls: NodeTlsFiles;
   controlPlane?: boolean;
   clusterDns?: string;
   clusterDomain?: string;
@@ -705,7 +708,7 @@ export class Kubelet {
 export async function startKubelet(o: KubeletOptions): Promise<RunningKubelet> {
   const k = new Kubelet(o);
   // The stream server first: once the node reports in, logs and exec work.
-  const server = await startStreamServer(k, { host: o.nodeIP, port: o.port ?? 10250, logger: o.logger });
+  const server = await startStreamServer(k, { host: o.nodeIP, port: o.port ?? 10250, logger: o.logger, tls: o.tls });
   await k.start();
   return {
     server,

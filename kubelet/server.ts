@@ -1,5 +1,7 @@
-// The kubelet's stream server, on the node IP (plain HTTP: the node network
-// is local to the machine, and only the apiserver's proxy calls it):
+// The kubelet's stream server, on the node IP, HTTPS with the node's serving
+// certificate from the cluster CA; it answers only the API server (a client
+// certificate from the cluster CA with the apiserver's identity, see
+// api/node-auth.ts): 401 without one, 403 for another identity.
 //   GET /containerLogs/NS/POD/CONTAINER?follow=&tailLines=&timestamps=&previous=
 //   GET /exec/NS/POD/CONTAINER?command=…&stdin=&stdout=&stderr=&tty=   (WebSocket, channel.k8s.io v4/v5)
 //   GET /attach/NS/POD/CONTAINER?stdin=&stdout=&stderr=&tty=           (WebSocket, the same protocol)
@@ -7,11 +9,13 @@
 // as the kubelet's streaming server answers the apiserver's pods/log,
 // pods/exec and pods/portforward.
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Kubelet } from './kubelet.js';
+import { checkNodeClient, nodeTlsServerOptions, peerOf, subresourceFor, verbFor, type NodeTlsFiles } from '../api/node-auth.js';
 import { servePortForward, serveChannelPortForward, CHANNEL_PORT_FORWARD_PROTOCOLS, PORT_FORWARD_PROTOCOLS, PORT_FORWARD_PROTOCOL_ALIAS, PORT_FORWARD_TUNNEL_PROTOCOL } from './portforward.js';
 
 export interface StreamServer {
@@ -27,20 +31,22 @@ function statusBody(code: number, reason: string, message: string): string {
   return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 }
 
+const reasons: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound' };
+
 function sendError(res: http.ServerResponse, code: number, message: string): void {
-  const reason = code === 404 ? 'NotFound' : code === 400 ? 'BadRequest' : 'InternalError';
+  const reason = reasons[code] ?? 'InternalError';
   res.writeHead(code, { 'Content-Type': 'application/json' });
   res.end(statusBody(code, reason, message));
 }
 
 function rejectUpgrade(socket: Duplex, code: number, message: string): void {
-  const body = statusBody(code, code === 404 ? 'NotFound' : 'BadRequest', message);
+  const body = statusBody(code, reasons[code] ?? 'InternalError', message);
   socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 const truthy = (v: string | null) => v === 'true' || v === '1';
 
-export async function startStreamServer(k: Kubelet, o: { host: string; port: number; logger: Logger }): Promise<StreamServer> {
+export async function startStreamServer(k: Kubelet, o: { host: string; port: number; logger: Logger; tls: NodeTlsFiles }): Promise<StreamServer> {
   const log = o.logger.child({ component: 'kubelet-server', node: k.o.nodeName });
   const wss = new WebSocketServer({
     noServer: true,
@@ -54,8 +60,19 @@ export async function startStreamServer(k: Kubelet, o: { host: string; port: num
     },
   });
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
+  /** As the kubelet's authn/authz filter: the request's answer when the client is not the API server. */
+  const denied = (req: http.IncomingMessage) => {
+    const path = new URL(req.url ?? '/', 'https://kubelet').pathname;
+    const peer = peerOf(req.socket);
+    const failure = checkNodeClient(peer, verbFor(req.method), subresourceFor(path));
+    if (failure) log.info({ path, code: failure.code, remote: req.socket.remoteAddress, tls: peer.error }, 'request refused');
+    return failure;
+  };
+
+  const server = https.createServer(nodeTlsServerOptions(o.tls), (req, res) => {
+    const refused = denied(req);
+    if (refused) return sendError(res, refused.code, refused.message);
+    const url = new URL(req.url ?? '/', 'https://kubelet');
     const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (url.pathname === '/healthz') {
       res.end('ok');
@@ -73,7 +90,9 @@ export async function startStreamServer(k: Kubelet, o: { host: string; port: num
   });
 
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const refused = denied(req);
+    if (refused) return rejectUpgrade(socket, refused.code, refused.message);
+    const url = new URL(req.url ?? '/', 'https://kubelet');
     const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const ws = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (!ws) return rejectUpgrade(socket, 400, `unsupported upgrade "${req.headers.upgrade}": mk8s streams over WebSocket only`);
@@ -124,7 +143,7 @@ export async function startStreamServer(k: Kubelet, o: { host: string; port: num
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   return {
-    url: `http://${o.host}:${port}`,
+    url: `https://${o.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

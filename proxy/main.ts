@@ -23,6 +23,9 @@ const flags: FlagSpec[] = [
   { name: 'dns-port', type: 'int', default: 53, usage: 'The DNS port.' },
   { name: 'dns-upstream', type: 'string', usage: 'Resolvers for names outside the cluster zone (ip:port,…); default: those of --resolv-conf.' },
   { name: 'resolv-conf', type: 'string', default: '/etc/resolv.conf', usage: 'Where the upstream resolvers are read from.' },
+  { name: 'tls-cert-file', type: 'string', usage: "The node's serving certificate for /rules on the status port (PEM)." },
+  { name: 'tls-private-key-file', type: 'string', usage: "The serving certificate's key (PEM)." },
+  { name: 'client-ca-file', type: 'string', usage: "CA of the one client allowed /rules (the API server's)." },
   { name: 'cleanup', type: 'bool', usage: 'Remove every KUBE-* chain and jump this proxy made, and exit (as kube-proxy --cleanup).' },
 ];
 
@@ -50,6 +53,18 @@ async function run(ctx: Ctx): Promise<number> {
       upstreams = [];
     }
   }
+  // The node's serving certificate for /rules on the status port, and the CA of the one client allowed it (the apiserver).
+  const tlsFlags = ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'];
+  const given = tlsFlags.filter((k) => ctx.changed.has(k));
+  if (given.length && given.length !== tlsFlags.length) throw ctx.usageError(`mk8s proxy needs all of --${tlsFlags.join(', --')} or none`);
+  let tls: { cert: string; key: string; clientCA: string } | undefined;
+  try {
+    if (given.length) tls = { cert: readFileSync(f['tls-cert-file'], 'utf8'), key: readFileSync(f['tls-private-key-file'], 'utf8'), clientCA: readFileSync(f['client-ca-file'], 'utf8') };
+  } catch (e) {
+    ctx.err.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (!tls) log.warn('no --tls-cert-file/--client-ca-file: /rules on the status port answers 401 to everyone');
   const proxy = await startProxy({
     client,
     nodeName,
@@ -57,6 +72,7 @@ async function run(ctx: Ctx): Promise<number> {
     clusterCIDR: f['cluster-cidr'] || undefined,
     serviceCIDR: f['service-cidr'] || undefined,
     healthPort: f['health-port'],
+    tls,
     logger: log,
     dns: f.dns ? { bind: f['dns-bind'], port: f['dns-port'], metricsPort: 9153, upstreams } : undefined,
   });

@@ -8,6 +8,7 @@
 // /metrics like kube-proxy's.
 import http from 'node:http';
 import { pino, type Logger } from 'pino';
+import type { NodeTlsFiles } from '../api/node-auth.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
@@ -17,6 +18,8 @@ import { announcedBy, lbAnnouncers } from './lb.js';
 import { ProxyMetrics } from './metrics.js';
 import { liveRulesFor } from './rules/live.js';
 import { startDnsServer, type DnsServer, type Upstream } from './dns/server.js';
+import { listenStatusPort } from './status-port.js';
+import { checkNodeClient, peerOf } from '../api/node-auth.js';
 import { buildZone, type ZoneData } from './dns/zone.js';
 
 export interface ProxyOptions {
@@ -30,6 +33,11 @@ export interface ProxyOptions {
   metricsPort?: number;
   /** Where /healthz and /metrics listen (default: the node IP). */
   healthBind?: string;
+  /**
+   * The node's serving certificate and the CA of the clients allowed /rules (the apiserver's):
+   * /rules is served only over TLS to the apiserver's client certificate (without these, to nobody).
+   */
+  tls?: NodeTlsFiles;
   minSyncMs?: number;
   /** How often to check that the kernel still holds our rules (kube-proxy's syncPeriod; default 30 s). */
   resyncMs?: number;
@@ -227,11 +235,17 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     schedule();
   }, resyncMs);
 
-  const healthz = http.createServer(async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const now = new Date();
     const url = new URL(req.url ?? '/', 'http://proxy');
     if (url.pathname === '/rules') {
-      // explain-route --live: this node's rules for one service, with counters.
+      // explain-route --live (through the apiserver's nodes/NAME:10256/proxy): this node's rules for one service, with
+      // counters. Rule text names pods and their addresses, so only the apiserver may read it, as the kubelet's API.
+      const refused = checkNodeClient(peerOf(req.socket), 'get', 'proxy');
+      if (refused) {
+        res.writeHead(refused.code, { 'Content-Type': 'application/json' });
+        return res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: refused.message, reason: refused.reason, code: refused.code }));
+      }
       const service = url.searchParams.get('service') ?? '';
       const owned = new Set([...owners].filter(([k]) => k === service || k.startsWith(`${service}:`) || k.startsWith(`${service}/`)).flatMap(([, c]) => c));
       const save = await exec('iptables-save', ['-c']);
@@ -245,12 +259,9 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     const healthy = lastSync > 0 && Date.now() - lastSync < 2 * resyncMs + 10_000;
     res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ lastUpdated: new Date(lastSync).toISOString(), currentTime: now.toISOString(), nodeName: o.nodeName, nodeHealthy: true }));
-  });
+  };
   const bind = o.healthBind ?? o.nodeIP;
-  await new Promise<void>((resolve, reject) => {
-    healthz.once('error', reject);
-    healthz.listen(o.healthPort ?? 10256, bind, () => resolve());
-  });
+  const healthz = await listenStatusPort({ bind, port: o.healthPort ?? 10256, tls: o.tls, handler });
   const metricsSrv = o.metricsPort && o.metricsPort !== (o.healthPort ?? 10256) ? http.createServer((_q, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
     res.end(metrics.render());

@@ -6,6 +6,7 @@
 // functions the proxy uses (api/kube-proxy-names.ts, proxy/rules/desired.ts).
 import type { Command, Ctx } from '../context.js';
 import type { KubeObject } from '../../api/types.js';
+import type { Client } from '../../client/http.js';
 import { findByKind } from '../../api/resources.js';
 import { CliError } from '../errors.js';
 import { parseSingleRef } from '../resolve.js';
@@ -81,29 +82,17 @@ async function run(ctx: Ctx): Promise<number> {
     client.list(findByKind('v1', 'Node')!).then((l) => l.items),
   ]);
   ctx.out.write(explainRoute(svc, slices, nodes));
-  if (ctx.flags.live) ctx.out.write(await liveRules(`${ns}/${name}`, nodes));
+  if (ctx.flags.live) ctx.out.write(await liveRules(client, `${ns}/${name}`, nodes));
   return 0;
 }
 
-/** Each node's rules for the service with the kernel's counters, from the node's proxy (`:10256/rules`). */
-async function liveRules(service: string, nodes: KubeObject[]): Promise<string> {
-  const { default: http } = await import('node:http');
-  const fetchRules = (ip: string) =>
-    new Promise<any>((resolve, reject) => {
-      const req = http.get({ host: ip, port: 10256, path: `/rules?service=${encodeURIComponent(service)}`, timeout: 2000 }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', reject);
-    });
+/**
+ * Each node's rules for the service with the kernel's counters, from the node's proxy (`:10256/rules`), asked
+ * through the apiserver's node proxy (only the apiserver's client certificate may read them).
+ */
+async function liveRules(client: Client, service: string, nodes: KubeObject[]): Promise<string> {
+  const fetchRules = (node: string) =>
+    client.request('GET', `/api/v1/nodes/${encodeURIComponent(`${node}:10256`)}/proxy/rules`, { query: { service }, timeoutMs: 5000 });
   const out: string[] = [];
   for (const n of nodes) {
     const ip = (n.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
@@ -113,7 +102,7 @@ async function liveRules(service: string, nodes: KubeObject[]): Promise<string> 
       continue;
     }
     try {
-      const r = await fetchRules(ip);
+      const r = await fetchRules(n.metadata.name!);
       for (const rule of r.rules ?? []) {
         out.push(`  ${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(10)}  ${rule.table.padEnd(6)} ${rule.chain} ${rule.rule}`);
       }
