@@ -29,6 +29,7 @@ Options:
   --node-monitor-grace-period S  seconds without a node heartbeat before it is NotReady
   --pod-eviction-timeout S       seconds a node is NotReady before its pods are evicted
   --wait S                       seconds to wait for the nodes to be Ready (default 90)
+  --offline                      kubelets never pull images: absent ones run their built-in stand-in
 `;
 
 export async function runUp(argv: string[]): Promise<number> {
@@ -49,6 +50,7 @@ export async function runUp(argv: string[]): Promise<number> {
     podEvictionTimeoutSeconds: num(flag(argv, 'pod-eviction-timeout')),
     dnsUpstreams: flag(argv, 'dns-upstream'),
     waitSeconds: num(flag(argv, 'wait')),
+    offline: argv.includes('--offline'),
   });
 }
 

@@ -21,6 +21,7 @@ export function kubeletUsage(): string {
     '  --cluster-domain cluster.local',
     '  --control-plane          label the node node-role.kubernetes.io/control-plane',
     '  --cni-bin-dir /usr/lib/cni',
+    '  --offline                never pull images: an absent image runs its built-in stand-in or fails (ErrImagePull)',
     '',
   ].join('\n');
 }
@@ -59,6 +60,7 @@ export async function runKubeletCommand(argv: string[]): Promise<number> {
     clusterDns: flag(argv, 'cluster-dns'),
     clusterDomain: flag(argv, 'cluster-domain'),
     cniBinDir: flag(argv, 'cni-bin-dir'),
+    offline: argv.includes('--offline'),
   });
   const stop = async () => {
     await kubelet.stop().catch(() => undefined);
