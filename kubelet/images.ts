@@ -74,8 +74,8 @@ export interface ImageFacts {
   present: (ref: string) => boolean;
   /** Pulls are off (`--offline`). */
   offline: boolean;
-  /** The last pull from the image's registry failed to reach it, recently: its error. */
-  registryDown?: string;
+  /** The last pull from the image's registry failed to reach it, recently: its error, how long ago, and when the registry is tried again. */
+  registryDown?: { error: string; agoMs: number; retryInMs: number };
   /** This pod's pull back-off for the image ends then (ms), if it is running. */
   backOffUntil?: number;
 }
@@ -140,7 +140,8 @@ export function planImage(f: ImageFacts, now: number): ImagePlan {
   }
   if (f.registryDown !== undefined) {
     // Not tried again: the registry failed a moment ago (the message says so).
-    const msg = `${f.registryDown} (${registryOf(image)} was unreachable moments ago; not retried yet)`;
+    const d = f.registryDown;
+    const msg = `${d.error} (${registryOf(image)} was unreachable ${duration(d.agoMs, 0)} ago; tried again in ${duration(d.retryInMs, 0)})`;
     return standInOr(f, `image "${image}" was not pulled: ${msg}`, 'ErrImagePull', msg, failedPull(image, msg));
   }
   return { kind: 'pull' };
@@ -154,8 +155,10 @@ function failedPull(image: string, error: string): ImageEvent[] {
 }
 
 /** Seconds as Go's time.Duration prints them (1.234s, 250ms). */
-function duration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+function duration(ms: number, digits = 3): string {
+  if (ms < 1000) return digits ? `${Math.round(ms)}ms` : '0s';
+  if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${Math.floor((ms % 60_000) / 1000)}s`;
+  return `${(ms / 1000).toFixed(digits).replace(/\.0+$|(\.\d*?)0+$/, '$1')}s`;
 }
 
 /** After a pull: run the image, or (on failure) the local copy, the stand-in, or fail with ErrImagePull. */
@@ -185,7 +188,7 @@ export interface PullerOptions {
 
 /** Runs the image decisions against an ImageStore: remembers unreachable registries and each pod's pull back-off. */
 export class ImagePuller {
-  private down = new Map<string, { until: number; error: string }>();
+  private down = new Map<string, { at: number; until: number; error: string }>();
   /** Pull back-off by pod UID + image, as kubelet's flowcontrol.Backoff. */
   private backOff = new Map<string, { delayMs: number; lastAt: number }>();
   private inflight = new Map<string, Promise<{ ok: true; ms: number } | { ok: false; error: string }>>();
@@ -213,7 +216,7 @@ export class ImagePuller {
     const b = this.backOff.get(key);
     if (b && now - b.lastAt > 2 * BACKOFF_MAX_MS) this.backOff.delete(key);
     const f: ImageFacts = { image, policy, present, offline: !!this.o.offline };
-    if (down && down.until > now) f.registryDown = down.error;
+    if (down && down.until > now) f.registryDown = { error: down.error, agoMs: now - down.at, retryInMs: down.until - now };
     const live = this.backOff.get(key);
     if (live) f.backOffUntil = live.lastAt + live.delayMs;
     return f;
@@ -288,7 +291,7 @@ export class ImagePuller {
       return { ok: true, ms: this.now() - started };
     } catch (e) {
       const error = ac.signal.aborted ? `pull of "${image}" made no progress for ${duration(deadline)}: cancelled` : cleanDockerError((e as Error).message);
-      if (isUnreachable(error)) this.down.set(registryOf(image), { until: this.now() + (this.o.registryDownMs ?? 300_000), error });
+      if (isUnreachable(error)) this.down.set(registryOf(image), { at: this.now(), until: this.now() + (this.o.registryDownMs ?? 300_000), error });
       return { ok: false, error };
     } finally {
       clearTimeout(timer);
