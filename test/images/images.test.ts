@@ -455,3 +455,19 @@ e2e(`on SIGTERM a server finishes the request in flight and answers new ones unt
   // Once drained, nothing listens.
   t.is((await exec(toolbox, ['curl', '-s', '-m', '2', `http://${echo.ip}:8080/`])).code !== 0, true);
 });
+
+e2e(`on SIGTERM under steady traffic a server stops taking connections after 10 s${skipNote}`, async (t) => {
+  const [hello, toolbox] = await Promise.all([start(t, 'cap-hello', BUILTIN_IMAGES['hello-from']), start(t, 'cap-toolbox', BUILTIN_IMAGES.toolbox)]);
+  await waitForServer(toolbox, hello.ip, 80);
+  // A request every 200 ms until one fails: it never goes quiet.
+  const loop = sh(toolbox, `n=0; while [ $n -lt 100 ] && curl -sf -m 1 -o /dev/null http://${hello.ip}:80/; do n=$((n+1)); sleep 0.2; done; echo "answered=$n"`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const started = Date.now();
+  await mustDocker(['stop', '-t', '30', hello.name]);
+  const seconds = (Date.now() - started) / 1000;
+  const answered = Number(/answered=(\d+)/.exec((await loop).stdout)?.[1]);
+  t.true(seconds >= 9.5 && seconds < 13, `stopped after ${seconds} s`);
+  // Answered all along the 10 s (about 5 a second), then nothing.
+  t.true(answered >= 30 && answered < 100, `${answered} answered`);
+  t.is((await mustDocker(['inspect', '-f', '{{.State.ExitCode}}', hello.name])).trim(), '0');
+});
