@@ -74,8 +74,8 @@ export interface ImageFacts {
   present: (ref: string) => boolean;
   /** Pulls are off (`--offline`). */
   offline: boolean;
-  /** The last pull from the image's registry failed to reach it, recently: its error, how long ago, and when the registry is tried again. */
-  registryDown?: { error: string; agoMs: number; retryInMs: number };
+  /** The last pull from the image's registry failed to reach it, recently: its error, when (ms), and from when the registry is tried again. */
+  registryDown?: { error: string; at: number; until: number };
   /** This pod's pull back-off for the image ends then (ms), if it is running. */
   backOffUntil?: number;
 }
@@ -141,7 +141,8 @@ export function planImage(f: ImageFacts, now: number): ImagePlan {
   if (f.registryDown !== undefined) {
     // Not tried again: the registry failed a moment ago (the message says so).
     const d = f.registryDown;
-    const msg = `${d.error} (${registryOf(image)} was unreachable ${duration(d.agoMs, 0)} ago; tried again in ${duration(d.retryInMs, 0)})`;
+    // Absolute times: the message stays the same for every pod meanwhile, so the Events aggregate.
+    const msg = `${d.error} (${registryOf(image)} unreachable at ${clock(d.at)}; not tried again before ${clock(d.until)})`;
     return standInOr(f, `image "${image}" was not pulled: ${msg}`, 'ErrImagePull', msg, failedPull(image, msg));
   }
   return { kind: 'pull' };
@@ -155,10 +156,15 @@ function failedPull(image: string, error: string): ImageEvent[] {
 }
 
 /** Seconds as Go's time.Duration prints them (1.234s, 250ms). */
-function duration(ms: number, digits = 3): string {
-  if (ms < 1000) return digits ? `${Math.round(ms)}ms` : '0s';
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms >= 60_000) return `${Math.floor(ms / 60_000)}m${Math.floor((ms % 60_000) / 1000)}s`;
-  return `${(ms / 1000).toFixed(digits).replace(/\.0+$|(\.\d*?)0+$/, '$1')}s`;
+  return `${(ms / 1000).toFixed(3).replace(/\.0+$|(\.\d*?)0+$/, '$1')}s`;
+}
+
+/** HH:MM:SS UTC. */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
 }
 
 /** After a pull: run the image, or (on failure) the local copy, the stand-in, or fail with ErrImagePull. */
@@ -216,7 +222,7 @@ export class ImagePuller {
     const b = this.backOff.get(key);
     if (b && now - b.lastAt > 2 * BACKOFF_MAX_MS) this.backOff.delete(key);
     const f: ImageFacts = { image, policy, present, offline: !!this.o.offline };
-    if (down && down.until > now) f.registryDown = { error: down.error, agoMs: now - down.at, retryInMs: down.until - now };
+    if (down && down.until > now) f.registryDown = down;
     const live = this.backOff.get(key);
     if (live) f.backOffUntil = live.lastAt + live.delayMs;
     return f;

@@ -430,10 +430,7 @@ export class Kubelet {
     const sandbox = sandboxesOf(obs)[0];
     if (!spec || !sandbox) return;
     // The image first: present, pulled as the pull policy says, or a built-in stand-in when the pull fails.
-    const image = await this.images.ensure(spec.image, pullPolicyOf(spec), pod.metadata.uid!, (e) => {
-      this.events.event(pod, e.type, e.reason, e.message);
-      if (e.reason !== 'Pulled' || e.message.startsWith('Successfully')) this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, reason: e.reason, message: e.message }, 'image');
-    });
+    const image = await this.images.ensure(spec.image, pullPolicyOf(spec), pod.metadata.uid!, (e) => this.events.event(pod, e.type, e.reason, e.message));
     if (image.kind !== 'run') {
       if (image.kind === 'fail') this.block(pod, name, image.reason, image.message, image.retryAt);
       return;
