@@ -24,6 +24,7 @@ const upFlags: FlagSpec[] = [
   { name: 'pod-eviction-timeout', type: 'int', default: 60, usage: 'Seconds a node is NotReady before its pods are evicted.' },
   { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },
   { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
+  { name: 'offline', type: 'bool', usage: 'Kubelets never pull images: absent ones run their built-in stand-in.' },
 ];
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
@@ -55,6 +56,7 @@ export const upCommand: Command = {
       podEvictionTimeoutSeconds: given(ctx, 'pod-eviction-timeout'),
       dnsUpstreams: given(ctx, 'dns-upstream'),
       waitSeconds: ctx.flags.wait,
+      offline: ctx.flags.offline,
     }),
 };
 

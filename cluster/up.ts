@@ -33,6 +33,8 @@ export interface UpOptions extends Partial<ClusterOptions> {
   podEvictionTimeoutSeconds?: number;
   /** Upstream resolvers for names outside the cluster zone (`ip:port,…`); default: the host's resolv.conf. */
   dnsUpstreams?: string;
+  /** Kubelets never pull images (`--offline`). */
+  offline?: boolean;
   /** Build the images if missing (default true). */
   images?: boolean;
   say?: (line: string) => void;
@@ -91,6 +93,7 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
         '--root-dir', join(dir, 'nodes', n.name),
         '--cluster-dns', l.clusterDns,
         ...(n.role === 'control-plane' ? ['--control-plane'] : []),
+        ...(o.offline ? ['--offline'] : []),
       ],
       log: join(dir, 'logs', `kubelet-${n.name}.log`),
     },
@@ -224,7 +227,7 @@ export async function up(o: UpOptions): Promise<number> {
     createdAt: new Date().toISOString(),
     processes: [],
     kubeconfig: sharedKubeconfigPath(),
-    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams },
+    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}) },
   };
   // Recorded before anything is made, so `mk8s down` can undo a half-done up.
   await writeState(state);

@@ -16,12 +16,12 @@ import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
-import { resolveImage } from '../images/aliases.js';
 import { podActions, podStatus, sandboxesOf, type ObservedContainer, type PodAction, type PodObservation, type WaitingReason } from './desired.js';
 import { containerEnv, expandCommand } from './envvars.js';
 import { DockerRuntime, podRef, type PodRef } from './runtime.js';
 import { Cni } from './cni.js';
 import { ProbeManager } from './prober.js';
+import { ImagePuller, pullPolicyOf } from './images.js';
 import { nodeLease, nodeObject, nodeStatus, type NodeFacts } from './node.js';
 import { startStreamServer, type StreamServer } from './server.js';
 import type { NodeTlsFiles } from '../api/node-auth.js';
@@ -53,6 +53,10 @@ export interface KubeletOptions {
   leaseIntervalMs?: number;
   resyncIntervalMs?: number;
   maxParallelSyncs?: number;
+  /** Never pull images (`mk8s kubelet --offline`): absent ones run their stand-in or fail. */
+  offline?: boolean;
+  /** A pull is cancelled after this long without progress (default 60 s). */
+  imagePullProgressDeadlineMs?: number;
 }
 
 export interface RunningKubelet {
@@ -88,7 +92,7 @@ export class Kubelet {
   private facts!: NodeFacts;
   private nodeUid: string | undefined;
   private leaseAcquired: string | undefined;
-  private imageTagsCache: { at: number; tags: Set<string> } | undefined;
+  private images: ImagePuller;
 
   constructor(readonly o: KubeletOptions) {
     this.log = o.logger.child({ component: 'kubelet', node: o.nodeName });
@@ -98,6 +102,7 @@ export class Kubelet {
     this.services = new Informer(o.client, R.services);
     this.recorder = new EventRecorder(o.client, this.log);
     this.events = this.recorder.for('kubelet');
+    this.images = new ImagePuller(this.runtime, { offline: o.offline, progressDeadlineMs: o.imagePullProgressDeadlineMs });
     this.probes = new ProbeManager(this.runtime, {
       changed: (uid) => this.schedule(uid),
       event: (pod, type, reason, message) => this.events.event(pod, type, reason, message),
@@ -303,6 +308,7 @@ export class Kubelet {
 
   private forget(uid: string) {
     this.probes.forgetPod(uid);
+    this.images.forgetPod(uid);
     this.blocked.delete(uid);
     this.lastStatus.delete(uid);
     clearTimeout(this.wakeTimers.get(uid));
@@ -409,23 +415,13 @@ export class Kubelet {
     await this.runtime.remove(s.id);
   }
 
-  private async imagePresent(): Promise<(ref: string) => boolean> {
-    const now = Date.now();
-    if (!this.imageTagsCache || now - this.imageTagsCache.at > 5000) this.imageTagsCache = { at: now, tags: await this.runtime.imageTags() };
-    const tags = this.imageTagsCache.tags;
-    return (ref: string) => {
-      const r = ref.replace(/^docker\.io\/(library\/)?/, '');
-      return tags.has(r) || (!/:[^/]+$/.test(r) && tags.has(`${r}:latest`));
-    };
-  }
-
-  private block(pod: KubeObject, container: string, reason: string, message: string, retry = true): void {
+  private block(pod: KubeObject, container: string, reason: string, message: string, retryAt?: number): void {
     const uid = pod.metadata.uid!;
     let m = this.blocked.get(uid);
     if (!m) this.blocked.set(uid, (m = new Map()));
     const prev = m.get(container);
     const delayMs = prev ? Math.min(prev.delayMs * 2, 300_000) : 10_000;
-    m.set(container, { reason, message, retryAt: retry ? Date.now() + delayMs : Infinity, delayMs });
+    m.set(container, { reason, message, retryAt: retryAt ?? Date.now() + delayMs, delayMs });
   }
 
   private unblock(pod: KubeObject, container: string): void {
@@ -436,34 +432,11 @@ export class Kubelet {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: any) => c.name === name);
     const sandbox = sandboxesOf(obs)[0];
     if (!spec || !sandbox) return;
-    // The image first: mk8s has no registry, so an absent image runs its built-in stand-in, or can't run.
-    let present = await this.imagePresent();
-    let resolved = resolveImage(spec.image, present);
-    if (!present(resolved.image)) {
-      this.imageTagsCache = undefined; // built since the last look?
-      present = await this.imagePresent();
-      resolved = resolveImage(spec.image, present);
-    }
-    if (!present(resolved.image)) {
-      const prev = this.blocked.get(pod.metadata.uid!)?.get(name);
-      const first = !prev || prev.reason !== 'ImagePullBackOff';
-      const msg = `image "${spec.image}" is not available offline (mk8s has no registry) and no built-in image stands in for it`;
-      if (first && !prev) {
-        this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${spec.image}"`);
-        this.events.event(pod, 'Warning', 'Failed', `Failed to pull image "${spec.image}": ${msg}`);
-        this.events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
-        this.block(pod, name, 'ErrImagePull', msg);
-      } else {
-        this.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`);
-        this.block(pod, name, 'ImagePullBackOff', `Back-off pulling image "${spec.image}"`);
-      }
+    // The image first: present, pulled as the pull policy says, or a built-in stand-in when the pull fails.
+    const image = await this.images.ensure(spec.image, pullPolicyOf(spec), pod.metadata.uid!, (e) => this.events.event(pod, e.type, e.reason, e.message));
+    if (image.kind !== 'run') {
+      if (image.kind === 'fail') this.block(pod, name, image.reason, image.message, image.retryAt);
       return;
-    }
-    if (resolved.standIn) {
-      this.events.event(pod, 'Normal', 'StandIn', `image "${spec.image}" is not available offline; running built-in stand-in "${resolved.image}"`);
-    }
-    if (attempt === 0 || this.blocked.get(pod.metadata.uid!)?.has(name)) {
-      this.events.event(pod, 'Normal', 'Pulled', `Container image "${resolved.image}" already present on machine`);
     }
     let env: string[];
     try {
@@ -479,14 +452,14 @@ export class Kubelet {
     try {
       const id = await this.runtime.startApp(
         podRef(pod),
-        { spec, attempt, sandboxId: sandbox.id, image: resolved.image, env, command: expandCommand(spec.command, env), args: expandCommand(spec.args, env), binds },
+        { spec, attempt, sandboxId: sandbox.id, image: image.image, env, command: expandCommand(spec.command, env), args: expandCommand(spec.args, env), binds },
         spec.image,
       );
       this.unblock(pod, name);
       if (attempt > 0) this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, restartCount: attempt }, 'container restarted');
       this.events.event(pod, 'Normal', 'Created', `Created container: ${name}`);
       this.events.event(pod, 'Normal', 'Started', `Started container ${name}`);
-      this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, id: id.slice(0, 12), image: resolved.image }, 'container started');
+      this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, id: id.slice(0, 12), image: image.image }, 'container started');
     } catch (e) {
       const msg = (e as Error).message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '');
       this.events.event(pod, 'Warning', 'Failed', `Error: failed to start container "${name}": ${msg}`);

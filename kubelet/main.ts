@@ -26,6 +26,7 @@ const flags: FlagSpec[] = [
   { name: 'cluster-domain', type: 'string', usage: 'The cluster domain (default cluster.local).' },
   { name: 'control-plane', type: 'bool', usage: 'Label the node node-role.kubernetes.io/control-plane.' },
   { name: 'cni-bin-dir', type: 'string', usage: 'Where the CNI plugins are (default /usr/lib/cni).' },
+  { name: 'offline', type: 'bool', usage: 'Never pull images: an absent image runs its built-in stand-in or fails (ErrImagePull).' },
 ];
 
 async function run(ctx: Ctx): Promise<number> {
@@ -54,6 +55,7 @@ async function run(ctx: Ctx): Promise<number> {
     clusterDns: f['cluster-dns'] || undefined,
     clusterDomain: f['cluster-domain'] || undefined,
     cniBinDir: f['cni-bin-dir'] || undefined,
+    offline: f.offline,
   });
   const stop = async () => {
     await kubelet.stop().catch(() => undefined);

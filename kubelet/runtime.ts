@@ -148,10 +148,50 @@ export class DockerRuntime {
     return c;
   }
 
-  /** The tags of the images on the machine. */
+  /** The tags (and repo@digest references) of the images on the machine. */
   async imageTags(): Promise<Set<string>> {
     const images = await this.docker.listImages();
-    return new Set(images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'));
+    return new Set(images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((t) => t !== '<none>:<none>' && t !== '<none>@<none>'));
+  }
+
+  /** `docker pull`: resolves when Docker has the image; rejects with Docker's error, or once `signal` aborts (the request is closed, which cancels the pull). */
+  async pullImage(ref: string, o: { signal: AbortSignal; progress: () => void }): Promise<void> {
+    if (o.signal.aborted) throw new Error('aborted');
+    const stream = (await this.docker.pull(ref, { abortSignal: o.signal })) as Readable;
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      let error: string | undefined;
+      const onAbort = () => {
+        stream.destroy();
+        reject(new Error('aborted'));
+      };
+      o.signal.addEventListener('abort', onAbort, { once: true });
+      const done = (e?: Error) => {
+        o.signal.removeEventListener('abort', onAbort);
+        if (e) reject(e);
+        else if (error !== undefined) reject(new Error(error));
+        else resolve();
+      };
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          try {
+            const m = JSON.parse(line);
+            if (m.error) error = String(m.errorDetail?.message ?? m.error);
+          } catch {
+            /* not JSON: ignore */
+          }
+          o.progress();
+        }
+      });
+      stream.on('end', () => done());
+      stream.on('close', () => done());
+      stream.on('error', (e) => done(e));
+    });
   }
 
   /** The pause container: holds the pod's network namespace (set up by CNI), hostname = pod name. */

@@ -224,6 +224,61 @@ spec:
   }, 40_000, 300);
   t.true(reasons.has('ErrImagePull') || reasons.has('ImagePullBackOff'));
   t.is((await pod('no-image')).status.phase, 'Pending');
+  // A pull was tried (this machine reaches no registry) and its error is what the pod shows.
+  const events = (await c.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'no-image');
+  t.true(events.some((e) => e.reason === 'Pulling' && e.message === 'Pulling image "example.com/does-not-exist:1.0"'));
+  const failed = events.find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image "example.com/does-not-exist:1.0": '));
+  t.truthy(failed, JSON.stringify(events.map((e) => `${e.reason}: ${e.message}`)));
+  t.false(/HTTP code/.test(failed?.message ?? ''));
+  t.true(events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "example.com/does-not-exist:1.0"'));
+});
+
+test('no registry reachable: a pull is tried once, the stand-in runs, and later pods do not wait for the registry', async (t) => {
+  if (skip || !c) return t.pass(`skipped: ${skip}`);
+  t.timeout(90_000);
+  // Images of a registry no other test here names (gcr.io), so the first pull is this test's.
+  const podYaml = (name: string, image: string, policy?: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  containers:
+  - name: app
+    image: ${image}
+${policy ? `    imagePullPolicy: ${policy}\n` : ''}`;
+  const timeToRunning = async (name: string, yaml: string) => {
+    const t0 = Date.now();
+    await apply(yaml);
+    await eventually(async () => (await pod(name)).status?.phase === 'Running', 60_000, 50);
+    return Date.now() - t0;
+  };
+  const eventsOf = async (name: string) => (await c!.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === name).map((e) => `${e.reason}: ${e.message}`);
+  // Before pulls existed the kubelet never pulled: a pod with imagePullPolicy Never times that path.
+  const baseline = await timeToRunning('pull-never', podYaml('pull-never', 'gcr.io/kubernetes-e2e-test-images/dnsutils:1.3', 'Never'));
+  const first = await timeToRunning('pull-first', podYaml('pull-first', 'gcr.io/kubernetes-e2e-test-images/dnsutils:1.3'));
+  const second = await timeToRunning('pull-second', podYaml('pull-second', 'gcr.io/google_containers/pause:3.1'));
+  t.log(`to Running: no pull ${baseline} ms; pull tried and failed ${first} ms; registry remembered as unreachable ${second} ms`);
+  const e0 = await eventually(async () => {
+    const e = await eventsOf('pull-never');
+    return e.some((x) => x.startsWith('StandIn')) ? e : undefined;
+  }, 10_000, 200);
+  t.false(e0!.some((x) => x.startsWith('Pulling')), e0!.join('\n'));
+  t.true(e0!.some((x) => /^StandIn: image "gcr\.io\/kubernetes-e2e-test-images\/dnsutils:1\.3" is not present with pull policy of Never; running built-in stand-in "mk8s\/toolbox:1\.0"/.test(x)), e0!.join('\n'));
+  const e1 = await eventually(async () => {
+    const e = await eventsOf('pull-first');
+    return e.some((x) => x.startsWith('StandIn')) ? e : undefined;
+  }, 10_000, 200);
+  t.true(e1!.includes('Pulling: Pulling image "gcr.io/kubernetes-e2e-test-images/dnsutils:1.3"'), e1!.join('\n'));
+  t.true(e1!.some((x) => /^StandIn: Failed to pull image "gcr\.io\/kubernetes-e2e-test-images\/dnsutils:1\.3": .+; running built-in stand-in "mk8s\/toolbox:1\.0"/.test(x)), e1!.join('\n'));
+  const e2 = await eventually(async () => {
+    const e = await eventsOf('pull-second');
+    return e.some((x) => x.startsWith('StandIn')) ? e : undefined;
+  }, 10_000, 200);
+  t.false(e2!.some((x) => x.startsWith('Pulling')), `the second pod did not try: ${e2!.join('\n')}`);
+  t.true(e2!.some((x) => /^StandIn: image "gcr\.io\/google_containers\/pause:3\.1" was not pulled: .+\(gcr\.io unreachable at \d\d:\d\d:\d\dZ; not tried again before \d\d:\d\d:\d\dZ\)/.test(x)), e2!.join('\n'));
+  // The failed pull costs little, the remembered one nothing (2 cores shared: a generous margin).
+  t.true(first < baseline + 3000, `first ${first} ms vs ${baseline} ms`);
+  t.true(second < baseline + 2000, `second ${second} ms vs ${baseline} ms`);
+  for (const n of ['pull-never', 'pull-first', 'pull-second']) await c.kubectl(['delete', 'pod', n, '--grace-period=0', '--wait=false']);
 });
 
 test('graceful deletion: SIGTERM, SIGKILL after the grace period, then the pod object goes', async (t) => {

@@ -60,6 +60,22 @@ async function moreAnswers(answers: unknown[], n: number, timeoutMs = 30_000): P
   await eventually(() => answers.length >= want, timeoutMs, 20);
 }
 
+/** A POST from the host whose body comes `holdMs` after its headers: a request in flight for that long. */
+function slowPost(ip: string, port: number, holdMs: number, timeoutMs = 4000): Promise<{ body?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: ip, port, path: '/slow', method: 'POST', agent: false, timeout: timeoutMs, headers: { 'Content-Length': '4' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 && body.endsWith('ping') ? { body } : { error: `HTTP ${res.statusCode} ${JSON.stringify(body.slice(-20))}` }));
+      res.on('error', (e: any) => resolve({ error: e.code ?? e.message }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e: any) => resolve({ error: e.code ?? e.message }));
+    req.flushHeaders();
+    setTimeout(() => req.end('ping'), holdMs);
+  });
+}
+
 test.before(async () => {
   if (!canRun) return;
   c = await startCluster(P);
@@ -240,7 +256,7 @@ spec:
   for (const n of nodeNames) t.false((await natRules(n)).includes(`--to-destination ${plain.status.podIP}:`), `${n}: no rule for the unnamed pod`);
 });
 
-serial('scale 3→1→3 under a host request loop: answers only from live endpoints, few failures in transit, none settled', async (t) => {
+serial('scale 3→1→3 under a host request loop: answers only from live endpoints, none fails scaling down (the servers drain), few scaling up, none settled', async (t) => {
   const svc = 'deploy-hello-echo';
   const np = (await svcOf(svc)).spec.ports[0].nodePort;
   const start = (await runningPods(c, 'app=deploy-hello-echo', 3, 60_000)).map((p) => p.metadata.name!);
@@ -258,6 +274,17 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
+  // Besides, 4 clients each with a request always in flight (its body 300 ms late): some are on the pods that go.
+  const slow: Answer[] = [];
+  const slowLoops = [0, 1, 2, 3].map(async (w) => {
+    let i = w;
+    while (!stop && Date.now() < deadline) {
+      const t0 = Date.now();
+      const r = await slowPost(nodeIPs[i++ % 2], np, 300);
+      const pod = r.body ? servedBy(r.body) : undefined;
+      slow.push({ t: t0, pod, error: pod ? undefined : (r.error ?? 'unexpected body') });
+    }
+  });
   // Endpoint removal times, seen from the API every 100 ms.
   const removedAt = new Map<string, number>();
   let prev = new Set((await endpointsOf(svc)).values());
@@ -298,6 +325,7 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     await moreAnswers(answers, 50);
     stop = true;
     await loop;
+    await Promise.all(slowLoops);
 
     const phase = (a: number, b: number) => answers.filter((x) => x.t >= a && x.t < b);
     const fails = (xs: Answer[]) => xs.filter((x) => !x.pod).length;
@@ -311,6 +339,15 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     t.log(`requests: ${answers.length}; 3→1 transit ${down.length} (${fails(down)} failed, ${((settled1 - tDown) / 1000).toFixed(1)} s), settled at 1: ${steady1.length} (${fails(steady1)} failed); 1→3 transit ${up.length} (${fails(up)} failed, ${((settled2 - tUp) / 1000).toFixed(1)} s), settled at 3: ${steady3.length} (${fails(steady3)} failed); errors: ${errors.join(', ') || 'none'}`);
     t.true(answers.length > 100, `${answers.length} requests`);
     t.true(fails(transitions) <= Math.max(1, Math.floor(transitions.length * 0.05)), `${fails(transitions)} of ${transitions.length} failed during the transitions`);
+    // Scaling down loses nothing: a removed pod answers (its server drains on SIGTERM) until the proxies stop sending to it,
+    // and finishes the requests it has in flight.
+    const slowDown = slow.filter((x) => x.t >= tDown - 1000 && x.t < tUp);
+    const slowErrors = [...new Set(slowDown.filter((x) => x.error).map((x) => x.error))];
+    t.log(`slow requests (in flight 300 ms) around the 3→1 scale: ${slowDown.length}, ${fails(slowDown)} failed, on ${new Set(slowDown.map((x) => x.pod)).size} pods; errors: ${slowErrors.join(', ') || 'none'}`);
+    t.is(fails(phase(tDown, tUp)), 0, `${fails(phase(tDown, tUp))} of ${phase(tDown, tUp).length} failed while scaling 3→1`);
+    t.is(fails(slowDown), 0, `${fails(slowDown)} of ${slowDown.length} requests in flight failed while scaling 3→1`);
+    t.true(slowDown.some((x) => x.pod && !survivor.includes(x.pod) && x.t >= tDown), 'some requests in flight were on the pods that went');
+    t.is(fails(slow), 0, `slow requests: ${fails(slow)} of ${slow.length} failed`);
     t.is(fails(steady1), 0);
     t.is(fails(steady3), 0);
     t.true(fails(phase(0, tDown)) === 0, 'none before the change');
@@ -332,6 +369,7 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     stop = true;
     watching = false;
     await loop;
+    await Promise.all(slowLoops);
     await watcher;
   }
 });

@@ -13,6 +13,8 @@ NL='
 CR=$(printf '\r')
 # The Server header; a handler may set its own.
 HTTP_SERVER=${HTTP_SERVER:-mk8s}
+# While `serve` drains (after SIGTERM), each connection says that it came.
+[ ! -d /tmp/.mk8s-draining ] || : >"/tmp/.mk8s-draining/$$" 2>/dev/null
 
 # http_read_request: reads the request line and headers. Sets REQ_METHOD,
 # REQ_URI, REQ_PATH (REQ_URI without its query), REQ_PROTO, REQ_HOST,
