@@ -105,7 +105,7 @@ test("mk8s' own commands take only their own flags, in pflag's forms", async (t)
   // Required flags, as cobra names them.
   const req = await mk8s(['kubelet', '--node-name=n1', '--pod-cidr', '10.244.1.0/24']);
   t.is(req.code, 1);
-  t.is(req.stderr, 'error: required flag(s) "node-ip", "kubeconfig" not set\nSee \'mk8s kubelet --help\' for usage.\n');
+  t.is(req.stderr, 'error: required flag(s) "node-ip", "kubeconfig", "tls-cert-file", "tls-private-key-file", "client-ca-file" not set\nSee \'mk8s kubelet --help\' for usage.\n');
   // No stray arguments.
   const extra = await mk8s(['doctor', 'now']);
   t.is(extra.code, 1);

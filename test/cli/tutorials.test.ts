@@ -102,7 +102,7 @@ const tutorials: Record<string, Step[]> = {
     {
       cmd: 'mk8s get svc -owide',
       before: (c) => waitFor(async () => (await c.client.get(findByKind('v1', 'Service')!, 'default', 'benjamintoll')).status?.loadBalancer?.ingress?.length, 60_000, 100),
-      expect: /benjamintoll\s+LoadBalancer\s+10\.\d+\.\d+\.\d+\s+172\.18\.0\.200\s+80:3\d{4}\/TCP\s+\S+\s+app=benjamintoll\nkubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP\s+\S+\s+<none>/,
+      expect: /benjamintoll\s+LoadBalancer\s+10\.\d+\.\d+\.\d+\s+10\.8\.8\.93\s+80:3\d{4}\/TCP\s+\S+\s+app=benjamintoll\nkubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP\s+\S+\s+<none>/,
     },
     { cmd: 'mk8s get svc benjamintoll -oyaml > service/node_port.yaml && grep -c "type: LoadBalancer" service/node_port.yaml', expect: /^1$/m },
     { cmd: 'x-www-browser 10.8.8.93', skip: KUBELET },
