@@ -72,7 +72,7 @@ export class PoolRoutes {
 
   constructor(private readonly o: PoolRoutesOptions) {
     this.nodeCidr = parseCidr(o.nodeCidr);
-    this.configMaps = new Informer(o.client, findByPlural('', 'configmaps')!);
+    this.configMaps = new Informer(o.client, findByPlural('', 'configmaps')!, { log: o.logger });
     const kick = () => this.schedule();
     this.configMaps.on({ add: kick, update: kick, delete: kick });
   }

@@ -36,7 +36,7 @@ export class InformerFactory {
     const key = `${r.group}/${r.plural}`;
     let inf = this.informers.get(key);
     if (!inf) {
-      inf = new Informer(this.client, r, { indexers, maxBackoffMs: 2000 });
+      inf = new Informer(this.client, r, { indexers, maxBackoffMs: 2000, log: this.log });
       this.informers.set(key, inf);
       if (this.started) void inf.start();
     }

@@ -98,8 +98,8 @@ export class Kubelet {
     this.log = o.logger.child({ component: 'kubelet', node: o.nodeName });
     this.runtime = new DockerRuntime(o.nodeName);
     this.cni = new Cni({ podCidr: o.podCidr, ipamDir: join(o.rootDir, 'ipam'), binDir: o.cniBinDir });
-    this.pods = new Informer(o.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
-    this.services = new Informer(o.client, R.services);
+    this.pods = new Informer(o.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: this.log });
+    this.services = new Informer(o.client, R.services, { log: this.log });
     this.recorder = new EventRecorder(o.client, this.log);
     this.events = this.recorder.for('kubelet');
     this.images = new ImagePuller(this.runtime, { offline: o.offline, progressDeadlineMs: o.imagePullProgressDeadlineMs });

@@ -69,9 +69,9 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   const exec = o.exec ?? execCommand;
   const cfg = { clusterCIDR: o.clusterCIDR ?? '10.244.0.0/16' };
-  const services = new Informer(o.client, findByPlural('', 'services')!);
-  const slices = new Informer(o.client, findByPlural('discovery.k8s.io', 'endpointslices')!);
-  const nodes = new Informer(o.client, findByPlural('', 'nodes')!);
+  const services = new Informer(o.client, findByPlural('', 'services')!, { log });
+  const slices = new Informer(o.client, findByPlural('discovery.k8s.io', 'endpointslices')!, { log });
+  const nodes = new Informer(o.client, findByPlural('', 'nodes')!, { log });
   const applier = new IptablesApplier(exec);
   const metrics = new ProxyMetrics();
   const minSync = o.minSyncMs ?? 100;
