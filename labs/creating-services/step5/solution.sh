@@ -4,6 +4,7 @@ set -e
 P=$(kubectl get pods -l app=myapp -o jsonpath='{.items[0].metadata.name}')
 kubectl get pod "$P" -o yaml | grep podIP:
 IP=$(kubectl get pod "$P" -o jsonpath='{.status.podIP}')
+kubectl exec "$P" -- sh -c 'echo "Hello from $(hostname)" > /usr/share/nginx/html/name.txt'
 kubectl exec basic-pod -- curl -s "http://$IP" | head -4
 kubectl exec basic-pod -- curl -s "http://$IP/name.txt" > "$WORK/from-basic-pod.txt"
 cat "$WORK/from-basic-pod.txt"
