@@ -13,6 +13,6 @@ for _ in $(seq 1 50); do
 done
 for i in 1 2 3 4 5 6; do kubectl exec toolbox -- curl -s -m 3 myserver/name.txt; done
 NODE=$(kubectl get nodes -o jsonpath='{.items[0].metadata.name}')
-if ip netns list 2>/dev/null | grep -q "^$NODE\b"; then
+if [ "$(id -u)" = 0 ] && ip netns list 2>/dev/null | grep -q "^$NODE\b"; then
   ip netns exec "$NODE" iptables -t nat -L "$(cat "$HOME/mk8s-labs/what-is-a-service/chain.txt")" -n
 fi
