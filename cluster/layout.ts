@@ -155,7 +155,10 @@ export function networkUpSteps(l: ClusterLayout): NetStep[] {
       { what: 'lo up', argv: netnsExec(n.netns, ['ip', 'link', 'set', 'lo', 'up']) },
       { what: 'forwarding', argv: netnsExec(n.netns, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']) },
       { what: 'node safety route for pods', argv: netnsExec(n.netns, ['ip', 'route', 'add', 'unreachable', o.podCidr]) },
-      { what: 'node safety route for services', argv: netnsExec(n.netns, ['ip', 'route', 'add', 'unreachable', o.serviceCidr]) },
+      // A node's own processes reach ClusterIPs (`curl <ClusterIP>` in a node shell, as after `minikube ssh`):
+      // their packets need a route before nat OUTPUT rewrites them. Via the host, whose unreachable
+      // route drops an address no Service holds, so nothing leaves the machine.
+      { what: 'node route for services via the host', argv: netnsExec(n.netns, ['ip', 'route', 'add', o.serviceCidr, 'via', l.hostIp]) },
     );
     // host-gw: every other node's pod CIDR via that node.
     for (const m of l.nodes) {

@@ -22,7 +22,7 @@ test('network steps: safety routes, FORWARD chain, host-gw routes; down undoes e
   t.true(up.includes('ip route add unreachable 10.96.0.0/12'));
   t.true(up.includes('iptables -w -I FORWARD 1 -j MK8S-FORWARD-mk8s0'));
   t.true(up.includes('ip netns exec mk8s-control-plane ip route add 10.244.2.0/24 via 172.18.0.3'));
-  t.true(up.includes('ip netns exec mk8s-worker ip route add unreachable 10.96.0.0/12'));
+  t.true(up.includes('ip netns exec mk8s-worker ip route add 10.96.0.0/12 via 172.18.0.1'));
   t.true(up.includes('ip route add 10.244.1.0/24 via 172.18.0.2'));
   t.false(up.some((s) => / default /.test(s)), 'no default route anywhere');
   const down = networkDownSteps(l).map((s) => s.argv.join(' '));

@@ -32,9 +32,10 @@ test('node network: up wires the nodes together, down leaves the machine as it w
   t.is((await exec(['ip', 'netns', 'exec', b.netns, 'busybox', 'ping', '-c1', '-W2', layout.hostIp])).code, 0, 'node 2 reaches the host');
   const routes = (await exec(['ip', 'netns', 'exec', a.netns, 'ip', 'route'])).stdout;
   t.regex(routes, new RegExp(`${b.podCidr.replace(/\./g, '\\.')} via ${b.ip.replace(/\./g, '\\.')}`));
-  t.regex(routes, /unreachable 10\.112\.0\.0\/16/);
+  t.regex(routes, /10\.112\.0\.0\/16 via 172\.31\.240\.1/, 'services via the host, which drops what no Service holds');
   t.notRegex(routes, /default/, 'nodes have no default route: nothing leaves the machine');
   const host = (await exec(['ip', 'route'])).stdout;
+  t.regex(host, /unreachable 10\.112\.0\.0\/16/);
   t.regex(host, /unreachable 10\.240\.0\.0\/16/);
   t.regex(host, /10\.240\.1\.0\/24 via 172\.31\.240\.2/);
   await networkDown(layout);
