@@ -41,7 +41,7 @@ export interface TestCluster {
   client: Client;
   upOutput: string;
   upSeconds: number;
-  mk8s(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  mk8s(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
   /** The cluster's recorded processes (cluster.json). */
   state(): Promise<any>;
@@ -65,7 +65,8 @@ export async function startCluster(p: ClusterParams): Promise<TestCluster> {
   await removeLeftovers(p);
   const home = await mkdtemp(join(tmpdir(), `mk8s-e2e-${p.name}-`));
   const env = { MK8S_HOME: home, MK8S_LOG_LEVEL: 'info', KUBECONFIG: join(home, 'kubeconfig') };
-  const mk8s = (args: string[], o: { input?: string; timeoutMs?: number } = {}) => run(process.execPath, [mk8sBin, ...args], { env, ...o });
+  const mk8s = (args: string[], o: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}) =>
+    run(process.execPath, [mk8sBin, ...args], { ...o, env: { ...env, ...o.env } });
   const kubectl = (args: string[], o: { input?: string; timeoutMs?: number } = {}) => run('kubectl', args, { env, timeoutMs: 30_000, ...o });
   const started = Date.now();
   const up = await mk8s(upArgs(p), { timeoutMs: 150_000 });

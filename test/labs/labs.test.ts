@@ -62,7 +62,8 @@ async function orphanContainers(c: TestCluster): Promise<string[]> {
 async function runLab(t: ExecutionContext, lab: Lab): Promise<void> {
   t.timeout(8 * 60_000);
   const c = await clusterFor(lab.spec.nodes);
-  const lab_ = (args: string[], timeoutMs = 6 * 60_000) => c.mk8s(['lab', ...args], { timeoutMs });
+  // HOME is the test's own: labs keep the learner's files in ~/mk8s-labs.
+  const lab_ = (args: string[], timeoutMs = 6 * 60_000) => c.mk8s(['lab', ...args], { timeoutMs, env: { HOME: c.home } });
   const started = Date.now();
   const start = await lab_(['start', lab.id]);
   t.is(start.code, 0, `${start.stdout}\n${start.stderr}`);
