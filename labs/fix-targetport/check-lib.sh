@@ -14,7 +14,10 @@ check_ports() {
     echo "Service \`$svc\` has no endpoints: no ready pod matches its selector with a port \`$tport\` (kubectl get endpoints $svc; kubectl describe svc $svc)"; exit 1
   fi
   eport=$(kubectl get endpoints "$svc" -o jsonpath='{.subsets[0].ports[0].port}')
-  cports=$(kubectl get pods -l app=deploy-hello-echo -o jsonpath='{.items[0].spec.containers[*].ports[*].containerPort}')
+  # The ports declared by the pod behind the first endpoint.
+  local epod
+  epod=$(kubectl get endpoints "$svc" -o jsonpath='{.subsets[0].addresses[0].targetRef.name}')
+  cports=$(kubectl get pod "$epod" -o jsonpath='{.spec.containers[*].ports[*].containerPort}' 2>/dev/null)
   case " $cports " in
     *" $eport "*) ;;
     *) echo "Service \`$svc\` sends traffic to port $eport of its pods (targetPort: $tport), but the container listens on ${cports:-no declared port}: nothing answers on $eport, so connections are refused"; exit 1 ;;
