@@ -4,7 +4,7 @@ svc=myapp
 
 # The last "Readiness probe failed" message of a pod, from its Events.
 probe_failure() {
-  kubectl get events --field-selector "involvedObject.name=$1,reason=Unhealthy" -o jsonpath='{.items[-1:].message}' 2>/dev/null
+  kubectl get events --field-selector "involvedObject.name=$1,reason=Unhealthy" --sort-by=.lastTimestamp -o jsonpath='{.items[-1:].message}' 2>/dev/null
 }
 
 # How a pod's readinessProbe asks: "GET /path on port N" or its kind.
