@@ -8,7 +8,7 @@ for _ in $(seq 1 120); do
   failed=0 n=0
   for p in $pods; do
     n=$((n + 1))
-    kubectl get events --field-selector "involvedObject.name=$p,reason=Unhealthy" -o jsonpath='{.items[*].message}' 2>/dev/null | grep -q statuscode && failed=$((failed + 1))
+    kubectl get events --field-selector "involvedObject.name=$p,reason=Unhealthy" -o jsonpath='{.items[*].message}' 2>/dev/null | grep statuscode >/dev/null && failed=$((failed + 1))
   done
   [ "$n" -ge 2 ] && [ "$failed" -eq "$n" ] && break
   sleep 0.5

@@ -8,4 +8,6 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 kubectl get endpoints benjamintoll
+# Until kube-proxy has the new rules.
+for _ in $(seq 1 40); do kubectl exec client -- curl -s -m 2 http://benjamintoll:8080 | grep "Hello from" >/dev/null && break; sleep 0.5; done
 kubectl exec client -- curl -sS -m 3 http://benjamintoll:8080

@@ -13,3 +13,10 @@ for _ in $(seq 1 60); do
   esac
 done
 kubectl get endpoints benjamintoll
+# Until kube-proxy has dropped it too: 6 answers in a row from the blog.
+for _ in $(seq 1 20); do
+  ok=1
+  for i in 1 2 3 4 5 6; do kubectl exec client -- curl -s -m 2 http://benjamintoll:8080 | grep "Hello from benjamintoll-" >/dev/null || { ok=0; break; }; done
+  [ $ok = 1 ] && break
+  sleep 0.5
+done
