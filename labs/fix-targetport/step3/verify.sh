@@ -9,10 +9,8 @@ case "$tport" in
   ''|*[!0-9]*) ;;
   *) echo "Service \`$svc\` now targets the number $tport: put back targetPort: http, the point is that the Service need not change"; exit 1 ;;
 esac
-if ! (check_traffic) >/tmp/.mk8s-lab-traffic.$$ 2>&1; then
-  why=$(cat /tmp/.mk8s-lab-traffic.$$); rm -f /tmp/.mk8s-lab-traffic.$$
+if ! why=$(check_traffic); then
   listen=$(kubectl logs deploy/deploy-hello-echo 2>/dev/null | grep -o 'listening on :[0-9]*' | tail -n 1)
   if [ -n "$listen" ] && [ "$listen" != "listening on :9090" ]; then echo "The pods declare port 9090 but the app says \"$listen\" (kubectl logs): set the container's env PORT=9090"; exit 1; fi
   echo "$why"; exit 1
 fi
-rm -f /tmp/.mk8s-lab-traffic.$$
