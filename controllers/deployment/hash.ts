@@ -51,6 +51,8 @@ export function computeHash(template: unknown, collisionCount?: number): string 
 /** The template without the pod-template-hash label, for EqualIgnoreHash. */
 export function templateWithoutHash(template: any): any {
   const t = structuredClone(template ?? {});
+  // Go's zero metav1.Time: null (kubectl rollout undo sends it) is the same as absent.
+  if (t.metadata && t.metadata.creationTimestamp === null) delete t.metadata.creationTimestamp;
   if (t.metadata?.labels) {
     delete t.metadata.labels[POD_TEMPLATE_HASH];
     if (Object.keys(t.metadata.labels).length === 0) delete t.metadata.labels;

@@ -57,6 +57,12 @@ test('EqualIgnoreHash ignores only the pod-template-hash label', (t) => {
   t.false(equalIgnoreHash(tpl, { ...tpl, metadata: { labels: { app: 'y', 'pod-template-hash': 'abc' } } }));
 });
 
+test('EqualIgnoreHash: a null creationTimestamp (what kubectl rollout undo sends) is the zero value, as absent', (t) => {
+  const tpl = { metadata: { labels: { app: 'x', 'pod-template-hash': 'abc' } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+  t.true(equalIgnoreHash(tpl, { ...tpl, metadata: { creationTimestamp: null, labels: { app: 'x' } } }));
+  t.false(equalIgnoreHash(tpl, { ...tpl, metadata: { creationTimestamp: '2024-01-01T00:00:00Z', labels: { app: 'x' } } }));
+});
+
 // ---- rolling update arithmetic ----
 
 const dep = (replicas: number, surge: any = '25%', unavailable: any = '25%', extra: any = {}): KubeObject => ({
