@@ -184,6 +184,12 @@ async function main(): Promise<number> {
   return runCommand(verb, entry, [...argv.slice(0, at), ...argv.slice(at + 1)]);
 }
 
+// A reader that goes away (`mk8s lab status | head -3`) ends the command quietly, as kubectl.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main().then(
   (code) => {
     process.exitCode = code;

@@ -102,7 +102,7 @@ async function run(ctx: Ctx): Promise<number> {
 }
 
 const cmd: Command = {
-  use: 'run NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] [--overrides=inline-json] [--command] -- [COMMAND] [args...]',
+  use: 'run NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] [--command] -- [COMMAND] [args...]',
   short: 'Run a particular image on the cluster',
   flags,
   run,

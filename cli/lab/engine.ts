@@ -9,7 +9,7 @@ import type { Client } from '../../client/http.js';
 import { LabError, parseLabJson, type LabSpec, type LabStepSpec } from './schema.js';
 import { ProgressStore, type LabProgress, type ProgressState } from './progress.js';
 import { failureReason, runScript, scriptEnv, writeShims, type ScriptResult } from './scripts.js';
-import { leftovers, resetTo, snapshot } from './reset.js';
+import { baselineMatches, leftovers, listLabObjects, resetTo, snapshot } from './reset.js';
 
 /** The built-in labs: `labs/` at the top of the repository. */
 export const builtinLabsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'labs');
@@ -137,10 +137,16 @@ export class LabSession {
     if (r.code !== 0) throw new LabError(`${what} failed${r.timedOut ? ` (stopped after ${lab.spec.timeouts.setup} s)` : ` (exit code ${r.code})`}: ${failureReason(r, lab.spec.timeouts.setup)}`);
   }
 
-  /** Start (or restart) a lab: record the baseline, run the intro's and the first step's setup. */
+  /**
+   * Start (or restart) a lab: record the baseline, run the intro's and the
+   * first step's setup. Starting a lab again keeps the baseline it has, so
+   * its objects never count as what was there before it.
+   */
   async start(lab: Lab): Promise<LabProgress> {
     const s = this.state();
-    const baseline = await snapshot(await this.o.client());
+    const now = await listLabObjects(await this.o.client());
+    const previous = s.labs[lab.id]?.baseline;
+    const baseline = previous && baselineMatches(new Set(previous), now) ? previous : now.map((r) => r.key);
     const p: LabProgress = { dir: lab.dir, step: 0, done: [], startedAt: new Date().toISOString(), baseline };
     s.labs[lab.id] = p;
     s.current = lab.id;
@@ -186,10 +192,15 @@ export class LabSession {
   async reset(): Promise<{ lab: Lab; deleted: number }> {
     const { lab, progress } = this.current();
     const client = await this.o.client();
-    const baseline = new Set(progress.baseline ?? (await snapshot(client)));
+    let baseline = new Set(progress.baseline ?? []);
+    if (!progress.baseline || !baselineMatches(baseline, await listLabObjects(client))) {
+      // Another cluster than the one the lab started on (mk8s down/up): what the lab made there is gone.
+      this.o.onWarning?.('the cluster is not the one this lab started on: nothing of the lab to remove; the lab starts again from here');
+      baseline = new Set(await snapshot(client));
+    }
     const deleted = await resetTo(client, baseline);
     const s = this.state();
-    s.labs[lab.id] = { ...s.labs[lab.id], step: 0, done: [], startedAt: new Date().toISOString() };
+    s.labs[lab.id] = { ...s.labs[lab.id], step: 0, done: [], startedAt: new Date().toISOString(), baseline: [...baseline] };
     this.store.save(s);
     await this.runSetup(lab, lab.spec.intro.setup, 'the lab\'s setup');
     await this.runSetup(lab, lab.spec.steps[0].setup, `step 1's setup`);

@@ -34,6 +34,15 @@ export interface ObjectRef {
 
 /** Namespaces a lab never touches (on a real cluster they hold its system pods). */
 const systemNamespaces = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+/** Objects a reset never deletes, whatever the baseline says: the cluster's own. */
+const protectedObjects = new Set(['namespaces//default', 'namespaces//kube-system', 'namespaces//kube-public', 'namespaces//kube-node-lease', 'namespaces//mk8s-system', 'services/default/kubernetes', 'endpoints/default/kubernetes', 'endpointslices/default/kubernetes']);
+const nameKey = (r: ObjectRef) => `${r.type.plural}/${r.namespace ?? ''}/${r.name}`;
+
+/** Whether a baseline was taken on this cluster (a cluster made again has a new `default` namespace). */
+export function baselineMatches(baseline: Set<string>, current: ObjectRef[]): boolean {
+  const def = current.find((r) => r.type.plural === 'namespaces' && r.name === 'default');
+  return !def || baseline.has(def.key);
+}
 
 export const objectKeyOf = (type: ResourceType, o: KubeObject): string => `${type.plural}/${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`;
 const uidOfKey = (key: string) => key.slice(key.lastIndexOf('/') + 1);
@@ -45,7 +54,9 @@ const uidOfKey = (key: string) => key.slice(key.lastIndexOf('/') + 1);
  */
 export function labObjects(baseline: Set<string>, current: ObjectRef[]): ObjectRef[] {
   const baseUids = new Set([...baseline].map(uidOfKey));
-  return current.filter((r) => !baseline.has(r.key) && !(r.namespace && systemNamespaces.has(r.namespace)) && !r.owners.some((u) => baseUids.has(u)));
+  return current.filter(
+    (r) => !baseline.has(r.key) && !protectedObjects.has(nameKey(r)) && !(r.namespace && systemNamespaces.has(r.namespace)) && !r.owners.some((u) => baseUids.has(u)),
+  );
 }
 
 /** What to delete (pure): the lab's objects but those an owner or a namespace being deleted takes with it. */

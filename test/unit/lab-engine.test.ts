@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LabError, parseLabJson, validateLab } from '../../cli/lab/schema.js';
 import { codeBlocks, renderMarkdown } from '../../cli/lab/markdown.js';
 import { parseProgress, progressMark, ProgressStore } from '../../cli/lab/progress.js';
-import { labObjects, objectsToDelete, type ObjectRef } from '../../cli/lab/reset.js';
+import { baselineMatches, labObjects, objectsToDelete, type ObjectRef } from '../../cli/lab/reset.js';
 import { failureReason } from '../../cli/lab/scripts.js';
 import { findByPlural } from '../../api/resources.js';
 
@@ -181,4 +181,17 @@ test('a failed check\'s reason is its last line of output, or what happened', (t
   t.is(failureReason({ code: 1, output: 'Error from server\nService `web` has no endpoints\n\n', timedOut: false }, 60), 'Service `web` has no endpoints');
   t.is(failureReason({ code: 3, output: '', timedOut: false }, 60), 'the check failed (exit code 3) without saying why');
   t.is(failureReason({ code: 143, output: 'half', timedOut: true }, 7), 'the check did not finish within 7 s and was stopped');
+});
+
+test('a baseline from another cluster is recognised, and the cluster\'s own objects are never the lab\'s', (t) => {
+  const before = [ref('namespaces', 'default', 'u-def'), ref('services', 'kubernetes', 'u-k', { ns: 'default' })];
+  const remade = [ref('namespaces', 'default', 'u-def2'), ref('services', 'kubernetes', 'u-k2', { ns: 'default' }), ref('services', 'web', 'u-w', { ns: 'default' })];
+  const baseline = new Set(before.map((r) => r.key));
+  t.true(baselineMatches(baseline, before));
+  t.false(baselineMatches(baseline, remade), 'mk8s down/up made the default namespace again');
+  t.deepEqual(
+    labObjects(baseline, remade).map((r) => r.name),
+    ['web'],
+    'even with a stale baseline, the default namespace and the kubernetes Service are not deleted',
+  );
 });
