@@ -50,7 +50,10 @@ export interface TestCluster {
 }
 
 export function upArgs(p: ClusterParams): string[] {
-  return ['up', '--nodes', String(p.nodes), '--name', p.name, '--bridge', p.bridge, '--node-cidr', p.nodeCidr, '--pod-cidr', p.podCidr, '--service-cidr', p.serviceCidr, ...(p.extra ?? [])];
+  // Names outside the cluster zone go to a resolver that is not there (the node's own loopback), so a
+  // test's DNS traffic stays on the machine and fails fast (SERVFAIL); a test that needs answers gives its own.
+  const dns = (p.extra ?? []).includes('--dns-upstream') ? [] : ['--dns-upstream', '127.0.0.1:53'];
+  return ['up', '--nodes', String(p.nodes), '--name', p.name, '--bridge', p.bridge, '--node-cidr', p.nodeCidr, '--pod-cidr', p.podCidr, '--service-cidr', p.serviceCidr, ...dns, ...(p.extra ?? [])];
 }
 
 /** Leftovers of an earlier run of the same test that died before its cleanup (names are this test's own). */

@@ -214,7 +214,7 @@ metadata: {name: no-image}
 spec:
   containers:
   - name: app
-    image: example.com/does-not-exist:1.0
+    image: 127.0.0.1:9/does-not-exist:1.0
 `);
   const reasons = new Set<string>();
   await eventually(async () => {
@@ -226,11 +226,11 @@ spec:
   t.is((await pod('no-image')).status.phase, 'Pending');
   // A pull was tried (this machine reaches no registry) and its error is what the pod shows.
   const events = (await c.client.list(R.events, 'default')).items.filter((e) => e.involvedObject?.name === 'no-image');
-  t.true(events.some((e) => e.reason === 'Pulling' && e.message === 'Pulling image "example.com/does-not-exist:1.0"'));
-  const failed = events.find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image "example.com/does-not-exist:1.0": '));
+  t.true(events.some((e) => e.reason === 'Pulling' && e.message === 'Pulling image "127.0.0.1:9/does-not-exist:1.0"'));
+  const failed = events.find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image "127.0.0.1:9/does-not-exist:1.0": '));
   t.truthy(failed, JSON.stringify(events.map((e) => `${e.reason}: ${e.message}`)));
   t.false(/HTTP code/.test(failed?.message ?? ''));
-  t.true(events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "example.com/does-not-exist:1.0"'));
+  t.true(events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "127.0.0.1:9/does-not-exist:1.0"'));
 });
 
 test('no registry reachable: a pull is tried once, the stand-in runs, and later pods do not wait for the registry', async (t) => {

@@ -41,8 +41,12 @@ test.after.always(async () => {
 const labs = listLabs();
 const baselineOf = (c: TestCluster, id: string): Set<string> =>
   new Set(JSON.parse(readFileSync(join(c.home, 'labs', 'progress.json'), 'utf8')).labs[id].baseline as string[]);
+/** The lab's top-level objects by name (owned ones, a ReplicaSet's pods, have new names each time). */
 const names = async (c: TestCluster, baseline: Set<string>) =>
-  (await leftovers(c.client, baseline)).map((r) => `${r.type.plural}/${r.namespace ?? ''}/${r.name}`).sort();
+  (await leftovers(c.client, baseline))
+    .filter((r) => r.owners.length === 0)
+    .map((r) => `${r.type.plural}/${r.namespace ?? ''}/${r.name}`)
+    .sort();
 
 /** Pod containers on the cluster's nodes whose pod no longer exists. */
 async function orphanContainers(c: TestCluster): Promise<string[]> {
