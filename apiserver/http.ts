@@ -14,6 +14,12 @@ import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { openapiGroupVersionDoc, openapiIndex } from './openapi.js';
 import { coreVersions, group, groupList, resourceList, serverVersion } from './discovery.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf } from './protobuf.js';
+import { nestingDepth } from '../api/shape.js';
+
+/** Deepest nesting a request body may have: far beyond any real object, far below the stack's limit. */
+export const MAX_BODY_DEPTH = 1000;
+/** Aliases a YAML body may resolve (the yaml package's guard against alias bombs). */
+const MAX_YAML_ALIASES = 100;
 
 export interface HttpOptions {
   token: string;
@@ -57,12 +63,28 @@ export function parseResourcePath(groupName: string, segs: string[]): Target | u
   return { r, name: segs[1], sub: segs[2], watch };
 }
 
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw errors.badRequest(`invalid URL escape in path segment "${seg}"`);
+  }
+}
+
 function wantsTable(req: FastifyRequest): boolean {
   const accept = String(req.headers.accept ?? '');
   return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
 }
 
 function parseBody(req: FastifyRequest): unknown {
+  const body = decodeBody(req);
+  if (body !== undefined && nestingDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw errors.badRequest(`the request body exceeded max depth (${MAX_BODY_DEPTH} levels of nesting)`);
+  }
+  return body;
+}
+
+function decodeBody(req: FastifyRequest): unknown {
   const raw = req.body;
   if (raw === undefined || raw === null || raw === '') return undefined;
   const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -78,10 +100,15 @@ function parseBody(req: FastifyRequest): unknown {
   }
   const text = typeof raw === 'string' ? raw : String(raw);
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
-    const docs = parseAllDocuments(text);
-    const first = Array.isArray(docs) ? docs[0] : docs;
-    if (!first || first.errors.length) throw errors.badRequest(`error converting YAML to JSON: ${first?.errors[0]?.message ?? 'empty document'}`);
-    return first.toJSON();
+    try {
+      const docs = parseAllDocuments(text);
+      const first = Array.isArray(docs) ? docs[0] : docs;
+      if (!first || first.errors.length) throw new Error(first?.errors[0]?.message ?? 'empty document');
+      // An alias bomb stops at the alias limit; a pathological document that overflows the parser is refused too.
+      return first.toJS({ json: true, maxAliasCount: MAX_YAML_ALIASES });
+    } catch (e) {
+      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
   }
   try {
     return JSON.parse(text);
@@ -129,6 +156,9 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
     loggerInstance: opts.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
     ...(opts.https ? { https: opts.https } : {}),
+    // A URL the router cannot decode (`%ZZ`) or a bad header is answered as a Status too.
+    frameworkErrors: (err: { statusCode?: number; message?: string }, _req: FastifyRequest, reply: FastifyReply) =>
+      sendStatus(reply, errors.badRequest(String(err.message))),
   } as any) as unknown as FastifyInstance;
   // Bodies are parsed by us, so malformed input becomes a Status, never a crash.
   app.removeAllContentTypeParsers();
@@ -167,8 +197,9 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
   });
 
   const handle = (groupName: string) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const wildcard = (req.params as any)['*'] as string;
-    const segs = wildcard.split('/').filter(Boolean).map(decodeURIComponent);
+    // Split the raw path, then decode each segment once (an encoded '/' stays inside its segment, `%2525` is `%25`).
+    const raw = req.raw.url!.split('?')[0].split('/').filter(Boolean).slice(groupName === '' ? 2 : 3);
+    const segs = raw.map(decodeSegment);
     const t = parseResourcePath(groupName, segs);
     if (!t) throw errors.pathNotFound();
     return route(registry, opts, req, reply, t);
