@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, WatchEvent } from '../api/types.js';
+import type { KubeObject, Status, WatchEvent } from '../api/types.js';
 import { apiVersionOf, findByPlural, type ResourceType } from '../api/resources.js';
 import { ApiError, errors, statusFailure } from '../api/status.js';
 import { tableFor } from '../api/columns.js';
@@ -14,6 +14,13 @@ import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { openapiGroupVersionDoc, openapiIndex } from './openapi.js';
 import { coreVersions, group, groupList, resourceList, serverVersion } from './discovery.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf } from './protobuf.js';
+import { nestingDepth } from '../api/shape.js';
+import { WatchStreams, defaultWatchLimits, type WatchLimits } from './watch-stream.js';
+
+/** Deepest nesting a request body may have: far beyond any real object, far below the stack's limit. */
+export const MAX_BODY_DEPTH = 1000;
+/** Aliases a YAML body may resolve (the yaml package's guard against alias bombs). */
+const MAX_YAML_ALIASES = 100;
 
 export interface HttpOptions {
   token: string;
@@ -26,7 +33,14 @@ export interface HttpOptions {
   /** Subresources the node agents serve (log, exec, portforward); the kubelet issue plugs in. */
   https?: { cert: string; key: string };
   streamHandler?: (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string) => Promise<void>;
+  /** Bounds on watch streams (buffered bytes per watcher, watches per client). */
+  watchLimits?: Partial<WatchLimits>;
+  /** How long a watch from a resourceVersion the store has not reached waits for it (Kubernetes: 3 s). */
+  tooLargeRvWaitMs?: number;
 }
+
+/** What the request handlers share: the options and the open watch streams. */
+type Ctx = HttpOptions & { watches: WatchStreams };
 
 interface Target {
   r: ResourceType;
@@ -57,12 +71,28 @@ export function parseResourcePath(groupName: string, segs: string[]): Target | u
   return { r, name: segs[1], sub: segs[2], watch };
 }
 
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw errors.badRequest(`invalid URL escape in path segment "${seg}"`);
+  }
+}
+
 function wantsTable(req: FastifyRequest): boolean {
   const accept = String(req.headers.accept ?? '');
   return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
 }
 
 function parseBody(req: FastifyRequest): unknown {
+  const body = decodeBody(req);
+  if (body !== undefined && nestingDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw errors.badRequest(`the request body exceeded max depth (${MAX_BODY_DEPTH} levels of nesting)`);
+  }
+  return body;
+}
+
+function decodeBody(req: FastifyRequest): unknown {
   const raw = req.body;
   if (raw === undefined || raw === null || raw === '') return undefined;
   const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -78,10 +108,15 @@ function parseBody(req: FastifyRequest): unknown {
   }
   const text = typeof raw === 'string' ? raw : String(raw);
   if (ct === 'application/yaml' || ct === 'application/apply-patch+yaml') {
-    const docs = parseAllDocuments(text);
-    const first = Array.isArray(docs) ? docs[0] : docs;
-    if (!first || first.errors.length) throw errors.badRequest(`error converting YAML to JSON: ${first?.errors[0]?.message ?? 'empty document'}`);
-    return first.toJSON();
+    try {
+      const docs = parseAllDocuments(text);
+      const first = Array.isArray(docs) ? docs[0] : docs;
+      if (!first || first.errors.length) throw new Error(first?.errors[0]?.message ?? 'empty document');
+      // An alias bomb stops at the alias limit; a pathological document that overflows the parser is refused too.
+      return first.toJS({ json: true, maxAliasCount: MAX_YAML_ALIASES });
+    } catch (e) {
+      throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
   }
   try {
     return JSON.parse(text);
@@ -97,6 +132,8 @@ const patchTypes: Record<string, PatchType> = {
 };
 
 function sendStatus(reply: FastifyReply, e: ApiError): FastifyReply {
+  const retry = e.status.details?.retryAfterSeconds;
+  if (retry) reply.header('Retry-After', String(retry));
   return reply.code(e.code).type('application/json').send(e.status);
 }
 
@@ -123,12 +160,16 @@ function deleteOptions(req: FastifyRequest, body: any): DeleteOptions {
   return o;
 }
 
-export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyInstance {
+export function buildHttpServer(registry: Registry, options: HttpOptions): FastifyInstance {
+  const opts: Ctx = { ...options, watches: new WatchStreams({ ...defaultWatchLimits, ...options.watchLimits }) };
   const app = Fastify({
     // Per-request logs stay off (warn and above only); our own events log at info.
     loggerInstance: opts.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
     ...(opts.https ? { https: opts.https } : {}),
+    // A URL the router cannot decode (`%ZZ`) or a bad header is answered as a Status too.
+    frameworkErrors: (err: { statusCode?: number; message?: string }, _req: FastifyRequest, reply: FastifyReply) =>
+      sendStatus(reply, errors.badRequest(String(err.message))),
   } as any) as unknown as FastifyInstance;
   // Bodies are parsed by us, so malformed input becomes a Status, never a crash.
   app.removeAllContentTypeParsers();
@@ -145,6 +186,11 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
     return sendStatus(reply, errors.internal(String(e.message)));
   });
   app.setNotFoundHandler((_req, reply) => sendStatus(reply, errors.pathNotFound()));
+  // Shutdown ends open watches (clients re-watch elsewhere) instead of waiting out their timeout.
+  app.addHook('preClose', (done) => {
+    opts.watches.closeAll();
+    done();
+  });
 
   const open = new Set(['/healthz', '/readyz', '/livez']);
   app.addHook('onRequest', async (req, reply) => {
@@ -167,8 +213,9 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
   });
 
   const handle = (groupName: string) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const wildcard = (req.params as any)['*'] as string;
-    const segs = wildcard.split('/').filter(Boolean).map(decodeURIComponent);
+    // Split the raw path, then decode each segment once (an encoded '/' stays inside its segment, `%2525` is `%25`).
+    const raw = req.raw.url!.split('?')[0].split('/').filter(Boolean).slice(groupName === '' ? 2 : 3);
+    const segs = raw.map(decodeSegment);
     const t = parseResourcePath(groupName, segs);
     if (!t) throw errors.pathNotFound();
     return route(registry, opts, req, reply, t);
@@ -178,7 +225,7 @@ export function buildHttpServer(registry: Registry, opts: HttpOptions): FastifyI
   return app;
 }
 
-async function route(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
+async function route(registry: Registry, opts: Ctx, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
   const { r, namespace: ns, name, sub } = t;
   const q = query(req);
   const method = req.method;
@@ -232,7 +279,7 @@ function includeObject(q: Record<string, string>): 'None' | 'Metadata' | 'Object
   return q.includeObject === 'None' || q.includeObject === 'Object' ? q.includeObject : 'Metadata';
 }
 
-async function subresource(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
+async function subresource(registry: Registry, opts: Ctx, req: FastifyRequest, reply: FastifyReply, t: Target): Promise<unknown> {
   const { r, namespace: ns, name, sub } = t;
   if (!r.subresources.includes(sub!)) throw errors.pathNotFound();
   const method = req.method;
@@ -328,13 +375,18 @@ function scaleSelector(o: KubeObject): string {
   return parts.join(',');
 }
 
+/** setTimeout's largest delay; a longer timeoutSeconds is clamped to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * A watch stream: newline-delimited `{"type":…,"object":…}` as Kubernetes
  * sends them. Starts with the current state (no resourceVersion or "0") or
  * replays the window after the given resourceVersion; 410 Expired as an
- * ERROR event when that is too old.
+ * ERROR event when that is too old, 504 "Too large resource version" when
+ * it is newer than the store becomes within a few seconds. The stream's
+ * bounds (buffer, per-client count, shutdown) are watch-stream.ts's.
  */
-function serveWatch(registry: Registry, opts: HttpOptions, req: FastifyRequest, reply: FastifyReply, t: Target, onlyName?: string): FastifyReply {
+async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, reply: FastifyReply, t: Target, onlyName?: string): Promise<FastifyReply> {
   const q = query(req);
   const { r, namespace: ns } = t;
   let fieldSelector = q.fieldSelector;
@@ -343,72 +395,85 @@ function serveWatch(registry: Registry, opts: HttpOptions, req: FastifyRequest, 
   const matches = (o: KubeObject) => registry.matches(filter, o);
   const rvParam = q.resourceVersion;
   if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resource version: ${rvParam}`);
+  if (q.timeoutSeconds !== undefined && !/^\d+$/.test(q.timeoutSeconds)) {
+    throw errors.badRequest(`timeoutSeconds: Invalid value: "${q.timeoutSeconds}": must be a non-negative integer`);
+  }
+  // As kube-apiserver: 0 or absent means the server's default; a longer one is clamped (not wrapped to 1 ms by the timer).
+  const timeoutMs = Math.min(Number(q.timeoutSeconds ?? 0) * 1000 || 1800_000, MAX_TIMER_MS);
   const asTable = wantsTable(req);
-  let first = true;
-  const wire = (ev: WatchEvent): WatchEvent => {
-    if (!asTable || ev.type === 'BOOKMARK' || ev.type === 'ERROR') return ev;
+  const encode = (ev: WatchEvent, first: boolean): string => {
+    if (!asTable || ev.type === 'BOOKMARK' || ev.type === 'ERROR') return JSON.stringify(ev) + '\n';
     const table = tableFor(r.kind, [ev.object], new Date(), includeObject(q)) as any;
     if (!first) table.columnDefinitions = [];
-    first = false;
-    return { type: ev.type, object: table };
+    return JSON.stringify({ type: ev.type, object: table }) + '\n';
   };
+
+  const release = ctx.watches.admit(req.socket.remoteAddress ?? '');
+  let tooLarge: Status | undefined;
+  try {
+    const wanted = Number(rvParam ?? 0);
+    if (wanted > registry.hub.currentRv() && !(await registry.hub.waitForRv(wanted, ctx.tooLargeRvWaitMs ?? 3000))) {
+      tooLarge = statusFailure(504, 'Timeout', `Too large resource version: ${wanted}, current: ${registry.hub.currentRv()}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
+  } catch (e) {
+    release();
+    throw e;
+  }
 
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
-  let closed = false;
-  const cleanups: (() => void)[] = [];
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    for (const c of cleanups) c();
-    res.end();
-  };
-  const write = (ev: WatchEvent) => {
-    if (closed) return;
-    res.write(JSON.stringify(wire(ev)) + '\n');
-    // A watcher that stops reading is cut off rather than buffered without bound.
-    if (res.writableLength > 64 * 1024 * 1024) finish();
-  };
-  req.raw.on('close', finish);
-  res.on('close', finish);
+  const stream = ctx.watches.start(res, encode, () =>
+    ctx.logger.warn({ resource: resourceKey(r), client: req.socket.remoteAddress, budget: ctx.watches.limits.bufferBytes }, 'watcher dropped: it fell behind'),
+  );
+  stream.onClose(release);
+  req.raw.on('close', () => stream.end(true));
 
   const withType = (o: KubeObject): KubeObject => ({ apiVersion: apiVersionOf(r), kind: r.kind, ...o });
+  if (tooLarge) {
+    // As the watch cache: errors after the request is accepted are an ERROR event, not an HTTP status.
+    stream.sendInitial([{ type: 'ERROR', object: tooLarge as any }]);
+    stream.end();
+    return reply;
+  }
+  const initial: WatchEvent[] = [];
   if (!rvParam || rvParam === '0') {
-    for (const o of registry.storage.list(resourceKey(r), filter.namespace)) if (matches(o)) write({ type: 'ADDED', object: withType(o) });
+    for (const o of registry.storage.list(resourceKey(r), filter.namespace)) if (matches(o)) initial.push({ type: 'ADDED', object: withType(o) });
   } else {
     const replay = registry.hub.since(resourceKey(r), Number(rvParam));
     if (!replay) {
-      write({ type: 'ERROR', object: statusFailure(410, 'Expired', `too old resource version: ${rvParam} (${registry.hub.oldestRv()})`) as any });
-      finish();
+      stream.sendInitial([{ type: 'ERROR', object: statusFailure(410, 'Expired', `too old resource version: ${rvParam} (${registry.hub.oldestRv()})`) as any }]);
+      stream.end();
       return reply;
     }
     for (const c of replay) {
       const ev = watchEventFor(c, matches);
-      if (ev) write({ type: ev.type, object: withType(ev.object) });
+      if (ev) initial.push({ type: ev.type, object: withType(ev.object) });
     }
   }
-  cleanups.push(
+  stream.onClose(
     registry.hub.add({
       resource: resourceKey(r),
       send: (c) => {
         const ev = watchEventFor(c, matches);
-        if (ev) write({ type: ev.type, object: withType(ev.object) });
+        if (ev) stream.send({ type: ev.type, object: withType(ev.object) });
       },
     }),
   );
+  stream.sendInitial(initial);
   if (q.allowWatchBookmarks === 'true') {
-    const every = (opts.bookmarkInterval ?? 10) * 1000;
+    const every = (ctx.bookmarkInterval ?? 10) * 1000;
     const timer = setInterval(() => {
-      write({ type: 'BOOKMARK', object: { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(registry.storage.currentRv()) } } });
+      stream.send({ type: 'BOOKMARK', object: { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(registry.storage.currentRv()) } } });
     }, every);
-    cleanups.push(() => clearInterval(timer));
+    stream.onClose(() => clearInterval(timer));
   }
-  const timeout = Number(q.timeoutSeconds ?? 1800);
-  if (timeout > 0) {
-    const timer = setTimeout(finish, timeout * 1000);
-    cleanups.push(() => clearTimeout(timer));
-  }
+  const timer = setTimeout(() => stream.end(), timeoutMs);
+  stream.onClose(() => clearTimeout(timer));
   return reply;
 }
+

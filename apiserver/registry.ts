@@ -14,6 +14,7 @@ import { applyMergePatch } from '../api/patch/merge-patch.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyStrategicMergePatch } from '../api/patch/strategic.js';
 import { PatchError } from '../api/patch/errors.js';
+import { checkShape, ShapeError } from '../api/shape.js';
 import type { AllocationChange, CommittedChange, Storage } from './storage.js';
 import type { WatchHub } from './watch.js';
 import { applyDefaults, initialStatus } from './defaults.js';
@@ -110,12 +111,7 @@ export class Registry {
     let remaining: number | undefined;
     // Chunked lists (kubectl sends limit=500): the continue token names where the next chunk starts.
     if (opts.continue) {
-      let start: { rv: number; key: string };
-      try {
-        start = JSON.parse(Buffer.from(opts.continue, 'base64').toString());
-      } catch {
-        throw errors.badRequest('continue key is not valid: illegal base64 data');
-      }
+      const start = decodeContinue(opts.continue);
       if (start.rv < this.hub.oldestRv()) {
         throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
       }
@@ -396,6 +392,13 @@ export class Registry {
       throw errors.badRequest(`the body of the request must be a ${r.kind} object`);
     }
     const obj = clone(body) as KubeObject;
+    // As the decode into Go types: a field of the wrong JSON type is a 400, before any code reads it.
+    try {
+      checkShape(r.kind, obj);
+    } catch (e) {
+      if (e instanceof ShapeError) throw errors.badRequest(`${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ${e.message}`);
+      throw e;
+    }
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(r)) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(r)})`);
     }
@@ -417,6 +420,21 @@ export class Registry {
     }
     return obj;
   }
+}
+
+/** A list's continue token, as Kubernetes checks it: base64 JSON naming the list's resourceVersion and the last key. */
+function decodeContinue(token: string): { rv: number; key: string } {
+  let start: unknown;
+  try {
+    start = JSON.parse(Buffer.from(token, 'base64').toString());
+  } catch {
+    throw errors.badRequest('continue key is not valid: illegal base64 data');
+  }
+  const s = start as { rv?: unknown; key?: unknown } | null;
+  if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.rv) || (s.rv as number) < 0 || typeof s.key !== 'string') {
+    throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+  return { rv: s.rv as number, key: s.key };
 }
 
 /** Every object read carries its apiVersion and kind. */

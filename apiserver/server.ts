@@ -32,6 +32,7 @@ export interface ApiServerOptions {
   /** More names/IPs for the serving certificate (e.g. the node network address). */
   extraSans?: string[];
   streamHandler?: HttpOptions['streamHandler'];
+  watchLimits?: HttpOptions['watchLimits'];
 }
 
 export interface ApiServer {
@@ -40,6 +41,8 @@ export interface ApiServer {
   caCert: string;
   kubeconfigPath: string;
   registry: Registry;
+  /** The listening HTTPS server (connection counts, timeouts). */
+  httpServer: import('node:https').Server;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     serverAddress: `${bind}:${o.port ?? 6443}`,
     logger: log,
     bookmarkInterval: o.bookmarkInterval,
+    watchLimits: o.watchLimits,
     streamHandler: o.streamHandler ?? kubeletProxy.handle,
     https: { cert: certs.cert, key: certs.key },
   });
@@ -97,6 +101,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       caCert: certs.caCert,
       kubeconfigPath,
       registry,
+      httpServer: app.server as import('node:https').Server,
       async close() {
         finalizer.stop();
         await app.close();

@@ -155,10 +155,13 @@ export function allocateServiceAddresses(
   (s.ports ?? []).forEach((p: any, i: number) => {
     const field = `spec.ports[${i}].nodePort`;
     if (!needsNodePorts(svc)) {
-      if (p.nodePort && s.type !== 'LoadBalancer') errors.push(fieldErrors.forbidden(field, `may not be used when \`type\` is '${s.type}'`));
-      return;
-    }
-    if (!p.nodePort) {
+      if (!p.nodePort) return;
+      if (s.type !== 'LoadBalancer') {
+        errors.push(fieldErrors.forbidden(field, `may not be used when \`type\` is '${s.type}'`));
+        return;
+      }
+      // allocateLoadBalancerNodePorts=false: no new ports, but a requested one is allocated like any other (initNodePorts).
+    } else if (!p.nodePort) {
       const port = allocateNodePort(cfg.nodePortRange, (n) => taken(nodePortKey(n)));
       if (port === undefined) errors.push(fieldErrors.invalid(field, 0, 'failed to allocate a nodePort: range is full'));
       else {
@@ -188,7 +191,8 @@ export function allocateServiceAddresses(
         s.healthCheckNodePort = port;
         claimed.add(nodePortKey(port));
       }
-    } else if (!claimed.has(nodePortKey(s.healthCheckNodePort))) {
+    } else {
+      // Taken by one of this service's own ports too: the allocator refuses a port allocated in the same operation.
       const why = nodePortRefusal(cfg.nodePortRange, s.healthCheckNodePort, (n) => taken(nodePortKey(n)));
       if (why) errors.push(fieldErrors.invalid(field, s.healthCheckNodePort, why));
       else claimed.add(nodePortKey(s.healthCheckNodePort));

@@ -151,12 +151,12 @@ function validateService(obj: KubeObject): FieldError[] {
       if (names.has(p.name)) errs.push(fe.duplicate(`${pp}.name`, p.name));
       names.add(p.name);
     }
-    if (!validPort(p.port)) errs.push(fe.invalid(`${pp}.port`, p.port, 'must be between 1 and 65535, inclusive'));
+    if (!validPort(p.port)) errs.push(fe.invalid(`${pp}.port`, p.port ?? 0, 'must be between 1 and 65535, inclusive'));
     if (!protocols.includes(p.protocol)) errs.push(fe.notSupported(`${pp}.protocol`, p.protocol, protocols));
     const key = `${p.port}/${p.protocol}`;
     if (seen.has(key)) errs.push(fe.duplicate(`${pp}`, { port: p.port, protocol: p.protocol }));
     seen.add(key);
-    const tp = p.targetPort;
+    const tp = p.targetPort ?? 0;
     if (typeof tp === 'number') {
       if (!validPort(tp)) errs.push(fe.invalid(`${pp}.targetPort`, tp, 'must be between 1 and 65535, inclusive'));
     } else if (typeof tp !== 'string' || !isValidPortName(tp)) {

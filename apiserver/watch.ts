@@ -17,12 +17,46 @@ export class WatchHub {
   /** Every change with rv > windowStart is in the window. */
   private windowStart: number;
   private watchers = new Map<string, Set<Watcher>>();
+  private rvWaiters = new Set<{ rv: number; done: (reached: boolean) => void }>();
+  private lastRv: number;
 
   constructor(
     startRv: number,
     private readonly capacity = 10_000,
   ) {
     this.windowStart = startRv;
+    this.lastRv = startRv;
+  }
+
+  /**
+   * Resolves true once a change with resourceVersion >= rv is published, false
+   * after `ms` (kube-apiserver's watch cache waits 3 s for a resourceVersion it
+   * has not seen before answering "Too large resource version").
+   */
+  waitForRv(rv: number, ms: number): Promise<boolean> {
+    if (this.lastRv >= rv) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w = {
+        rv,
+        done: (reached: boolean) => {
+          clearTimeout(timer);
+          this.rvWaiters.delete(w);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => w.done(false), ms);
+      this.rvWaiters.add(w);
+    });
+  }
+
+  /** Watches waiting for a resourceVersion the store has not reached. */
+  rvWaiterCount(): number {
+    return this.rvWaiters.size;
+  }
+
+  /** The newest resourceVersion published. */
+  currentRv(): number {
+    return this.lastRv;
   }
 
   publish(change: CommittedChange): void {
@@ -34,8 +68,10 @@ export class WatchHub {
       this.window[this.head] = change;
       this.head = (this.head + 1) % this.capacity;
     }
+    this.lastRv = change.rv;
     const set = this.watchers.get(change.resource);
     if (set) for (const w of set) w.send(change);
+    for (const w of this.rvWaiters) if (w.rv <= change.rv) w.done(true);
   }
 
   /** The oldest resourceVersion a watch can start from. */
