@@ -5,7 +5,7 @@
 // aliases are bounded; a URL path is decoded once.
 import test from 'ava';
 import { findByPlural } from '../../api/resources.js';
-import { startTestApi, type TestApi } from '../helpers/cluster.js';
+import { startTestApi, type TestApi } from '../../testkit/api.js';
 import { rawRequest } from '../helpers/api-raw.js';
 
 let api: TestApi;

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { findByPlural } from '../../api/resources.js';
 import { ApiError } from '../../api/status.js';
-import { startTestApi, type TestApi } from '../helpers/cluster.js';
+import { startTestApi, type TestApi } from '../../testkit/api.js';
 
 const services = findByPlural('', 'services')!;
 

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { findByPlural } from '../../api/resources.js';
 import type { WatchEvent } from '../../api/types.js';
 import { resourcePath } from '../../client/http.js';
-import { startTestApi, eventually, type TestApi } from '../helpers/cluster.js';
+import { startTestApi, eventually, type TestApi } from '../../testkit/api.js';
 import { rawRequest } from '../helpers/api-raw.js';
 
 const configmaps = findByPlural('', 'configmaps')!;

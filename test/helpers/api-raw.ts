@@ -1,7 +1,7 @@
 // Raw HTTPS requests to a test apiserver: any method, path, body and headers,
 // the answer's status code and its body parsed when it is JSON.
 import https from 'node:https';
-import type { TestApi } from './cluster.js';
+import type { TestApi } from '../../testkit/api.js';
 
 export interface RawAnswer {
   code: number;
