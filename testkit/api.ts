@@ -50,3 +50,19 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000, 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Temp dirs for one test file, all removed after its tests:
+ * `const scratch = scratchDirs(test);` then `await scratch('mk8s-pki-')`.
+ */
+export function scratchDirs(t: { after: { always(fn: () => Promise<void>): void } }): (prefix: string) => Promise<string> {
+  const dirs: string[] = [];
+  t.after.always(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return async (prefix) => {
+    const d = await tempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
+}

@@ -13,20 +13,11 @@ import { checkNodeClient, peerOf } from '../../api/node-auth.js';
 import { ensureCA, ensureCertPair } from '../../apiserver/certs.js';
 import { splitSchemeNamePort } from '../../apiserver/kubelet-proxy.js';
 import { listenStatusPort, type StatusPort } from '../../proxy/status-port.js';
-import { startTestApi, tempDir, type TestApi } from '../../testkit/api.js';
+import { startTestApi, scratchDirs, type TestApi } from '../../testkit/api.js';
 import { ApiError } from '../../api/status.js';
 
 /** Temp dirs of this file, removed after its tests. */
-const scratchDirs: string[] = [];
-const scratch = async (prefix: string) => {
-  const d = await tempDir(prefix);
-  scratchDirs.push(d);
-  return d;
-};
-test.after.always(async () => {
-  const { rm } = await import('node:fs/promises');
-  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const scratch = scratchDirs(test);
 
 const nodes = findByPlural('', 'nodes')!;
 

@@ -9,22 +9,13 @@ import http from 'node:http';
 import tls from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, tempDir } from '../../testkit/api.js';
+import { eventually, scratchDirs } from '../../testkit/api.js';
 import { whyNoClusterTests } from '../cluster/machine.js';
 import { R, startCluster, type TestCluster } from '../../testkit/cluster.js';
 import { ensureCA, ensureCertPair, type KeyPair } from '../../apiserver/certs.js';
 
 /** Temp dirs of this file, removed after its tests. */
-const scratchDirs: string[] = [];
-const scratch = async (prefix: string) => {
-  const d = await tempDir(prefix);
-  scratchDirs.push(d);
-  return d;
-};
-test.after.always(async () => {
-  const { rm } = await import('node:fs/promises');
-  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const scratch = scratchDirs(test);
 
 let skip: string | undefined;
 let c: TestCluster | undefined;

@@ -8,19 +8,10 @@ import { stat, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { checkNodeClient, nodeTlsServerOptions, peerOf, subresourceFor, verbFor, type PeerInfo } from '../../api/node-auth.js';
 import { certMatches, ensureCA, ensureCertPair, ensureKubeletClientCert, ensureNodeServingCert, type KeyPair } from '../../apiserver/certs.js';
-import { tempDir } from '../../testkit/api.js';
+import { scratchDirs } from '../../testkit/api.js';
 
 /** Temp dirs of this file, removed after its tests. */
-const scratchDirs: string[] = [];
-const scratch = async (prefix: string) => {
-  const d = await tempDir(prefix);
-  scratchDirs.push(d);
-  return d;
-};
-test.after.always(async () => {
-  const { rm } = await import('node:fs/promises');
-  await Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const scratch = scratchDirs(test);
 
 const apiserver: PeerInfo = { authorized: true, subject: { CN: 'kube-apiserver-kubelet-client', O: 'system:masters' } };
 
