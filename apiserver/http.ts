@@ -386,6 +386,10 @@ async function scale(registry: Registry, req: FastifyRequest, r: ResourceType, n
     body = patchType(req) === 'json' ? applyJsonPatch(current, body) : applyMergePatch(current, body);
   } else if (req.method !== 'PUT') throw errors.methodNotAllowed();
   const replicas = body?.spec?.replicas;
+  // Scale's spec.replicas is an int32, as the decode into autoscaling/v1 Scale checks.
+  if (typeof replicas === 'number' && Number.isInteger(replicas) && replicas > 2 ** 31 - 1) {
+    throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal number ${replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+  }
   if (!Number.isInteger(replicas) || replicas < 0) {
     throw errors.invalid({ ...r, kind: 'Scale' }, name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
   }
