@@ -1,6 +1,6 @@
 // The lab cluster's one credential: a bearer token generated into the data
 // dir (mode 0600), and a kubeconfig that both mk8s and the real kubectl read.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -18,6 +18,18 @@ export async function ensureToken(dataDir: string): Promise<string> {
   await writeFile(file, token + '\n', { mode: 0o600 });
   await chmod(file, 0o600);
   return token;
+}
+
+/**
+ * Whether an Authorization header carries `token`: the scheme in any case (as
+ * Go's net/http and kube-apiserver read it), the token compared in constant
+ * time (digests of equal length, so neither content nor length leaks).
+ */
+export function bearerTokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^bearer ([^\s]+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
 }
 
 export interface KubeconfigOptions {

@@ -1,6 +1,8 @@
 // The REST surface: Kubernetes' URL layout, verbs, content types, Table
 // output, watch streams, and every error as a Status. Request handling only;
 // the semantics live in registry.ts.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +17,7 @@ import { openapiGroupVersionDoc, openapiIndex } from './openapi.js';
 import { coreVersions, group, groupList, resourceList, serverVersion } from './discovery.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf } from './protobuf.js';
 import { nestingDepth } from '../api/shape.js';
+import { bearerTokenMatches } from './credentials.js';
 import { WatchStreams, defaultWatchLimits, type WatchLimits } from './watch-stream.js';
 
 /** Deepest nesting a request body may have: far beyond any real object, far below the stack's limit. */
@@ -33,6 +36,8 @@ export interface HttpOptions {
   /** Subresources the node agents serve (log, exec, portforward); the kubelet issue plugs in. */
   https?: { cert: string; key: string };
   streamHandler?: (req: FastifyRequest, reply: FastifyReply, pod: KubeObject, sub: string) => Promise<void>;
+  /** Time a client has to send a whole request, headers and body (kube-apiserver: 60 s); the answer is 408. */
+  requestTimeoutMs?: number;
   /** Bounds on watch streams (buffered bytes per watcher, watches per client). */
   watchLimits?: Partial<WatchLimits>;
   /** How long a watch from a resourceVersion the store has not reached waits for it (Kubernetes: 3 s). */
@@ -125,6 +130,23 @@ function decodeBody(req: FastifyRequest): unknown {
   }
 }
 
+/** Node's clientError: a Status with the code Node would send, then the connection is closed. */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const codes: Record<string, [number, string, string]> = {
+    ERR_HTTP_REQUEST_TIMEOUT: [408, 'Timeout', 'the request did not arrive within the allowed time'],
+    HPE_HEADER_OVERFLOW: [431, 'BadRequest', 'the request header fields are too large'],
+  };
+  const [code, reason, message] = codes[err.code ?? ''] ?? [400, 'BadRequest', `malformed HTTP request: ${err.code ?? err.message}`];
+  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !pending?.headersSent) {
+    const body = JSON.stringify(statusFailure(code, reason, message));
+    socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  // Gone once the answer is out (or at once if it cannot be written).
+  if (socket.writableFinished || !socket.writable) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
+}
+
 const patchTypes: Record<string, PatchType> = {
   'application/merge-patch+json': 'merge',
   'application/json-patch+json': 'json',
@@ -162,11 +184,25 @@ function deleteOptions(req: FastifyRequest, body: any): DeleteOptions {
 
 export function buildHttpServer(registry: Registry, options: HttpOptions): FastifyInstance {
   const opts: Ctx = { ...options, watches: new WatchStreams({ ...defaultWatchLimits, ...options.watchLimits }) };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const app = Fastify({
     // Per-request logs stay off (warn and above only); our own events log at info.
     loggerInstance: opts.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
-    ...(opts.https ? { https: opts.https } : {}),
+    // A request (headers and body) must arrive within requestTimeout: a body trickled in a byte at a time
+    // does not hold a connection for ever. Node checks the deadlines every connectionsCheckingInterval.
+    requestTimeout: requestTimeoutMs,
+    ...(opts.https
+      ? {
+          https: {
+            ...opts.https,
+            headersTimeout: Math.min(requestTimeoutMs, 32_000),
+            connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(requestTimeoutMs / 4))),
+          },
+        }
+      : {}),
+    // Errors before a request reaches the router (timeout, oversized headers, not HTTP) are answered as a Status too.
+    clientErrorHandler: clientError,
     // A URL the router cannot decode (`%ZZ`) or a bad header is answered as a Status too.
     frameworkErrors: (err: { statusCode?: number; message?: string }, _req: FastifyRequest, reply: FastifyReply) =>
       sendStatus(reply, errors.badRequest(String(err.message))),
@@ -196,7 +232,8 @@ export function buildHttpServer(registry: Registry, options: HttpOptions): Fasti
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (open.has(path)) return;
-    if (req.headers.authorization !== `Bearer ${opts.token}`) return sendStatus(reply, errors.unauthorized());
+    // Refused before the body is read; the connection is closed rather than kept to drain a body we will not use.
+    if (!bearerTokenMatches(req.headers.authorization, opts.token)) return sendStatus(reply.header('Connection', 'close'), errors.unauthorized());
   });
 
   for (const p of open) app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
@@ -349,6 +386,10 @@ async function scale(registry: Registry, req: FastifyRequest, r: ResourceType, n
     body = patchType(req) === 'json' ? applyJsonPatch(current, body) : applyMergePatch(current, body);
   } else if (req.method !== 'PUT') throw errors.methodNotAllowed();
   const replicas = body?.spec?.replicas;
+  // Scale's spec.replicas is an int32, as the decode into autoscaling/v1 Scale checks.
+  if (typeof replicas === 'number' && Number.isInteger(replicas) && replicas > 2 ** 31 - 1) {
+    throw errors.badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal number ${replicas} into Go struct field ScaleSpec.spec.replicas of type int32`);
+  }
   if (!Number.isInteger(replicas) || replicas < 0) {
     throw errors.invalid({ ...r, kind: 'Scale' }, name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
   }

@@ -1,6 +1,8 @@
 // Starting and stopping the API server: storage, watch hub, registry,
 // bootstrap objects, the namespace finalizer and the HTTP listener.
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Storage } from './storage.js';
@@ -9,7 +11,7 @@ import { Registry } from './registry.js';
 import { buildHttpServer, type HttpOptions } from './http.js';
 import { bootstrap } from './bootstrap.js';
 import { NamespaceFinalizer } from './namespaces.js';
-import { ensureToken, writeKubeconfig } from './credentials.js';
+import { bearerTokenMatches, ensureToken, writeKubeconfig } from './credentials.js';
 import { ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.js';
 import { nthIp, parseCidr } from '../api/cidr.js';
 import { parsePortRange } from './allocators.js';
@@ -33,7 +35,16 @@ export interface ApiServerOptions {
   extraSans?: string[];
   streamHandler?: HttpOptions['streamHandler'];
   watchLimits?: HttpOptions['watchLimits'];
+  /** Time a client has to send a whole request (default 60 s). */
+  requestTimeoutMs?: number;
+  /** Open connections the server accepts at once; more are closed at once (default 4096). */
+  maxConnections?: number;
+  /** fsync every write (see storage.ts for what an unsynced write risks); default false. */
+  syncWrites?: boolean;
 }
+
+/** The pod subresources served over an HTTP Upgrade (to the kubelet). */
+const STREAM_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)$/;
 
 export interface ApiServer {
   url: string;
@@ -49,13 +60,15 @@ export interface ApiServer {
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   const bind = o.bind ?? '127.0.0.1';
-  await mkdir(o.dataDir, { recursive: true });
+  // The data dir holds the token, the CA key and every object: only the server's user may enter it.
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(o.dataDir, 0o700);
   const token = await ensureToken(o.dataDir);
   const serviceCidr = parseCidr(o.serviceCidr ?? '10.96.0.0/12');
   const sans = ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', nthIp(serviceCidr, 1), ...(bind === '0.0.0.0' ? [] : [bind]), ...(o.extraSans ?? [])];
   const certs = await ensureServingCerts(o.dataDir, sans);
   const kubeletClient = await ensureKubeletClientCert(o.dataDir, await ensureCA(o.dataDir));
-  const storage = new Storage(join(o.dataDir, 'db'));
+  const storage = new Storage(join(o.dataDir, 'db'), { sync: o.syncWrites });
   await storage.open();
   const hub = new WatchHub(storage.currentRv(), o.watchWindow);
   storage.onCommit((c) => hub.publish(c));
@@ -72,11 +85,22 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     logger: log,
     bookmarkInterval: o.bookmarkInterval,
     watchLimits: o.watchLimits,
+    requestTimeoutMs: o.requestTimeoutMs,
     streamHandler: o.streamHandler ?? kubeletProxy.handle,
     https: { cert: certs.cert, key: certs.key },
   });
   // exec/attach/portforward arrive as HTTP Upgrade requests, which never reach fastify's routes.
-  if (!o.streamHandler) app.server.on('upgrade', kubeletProxy.upgrade);
+  // Any other request that carries an Upgrade header is served as the ordinary request it is.
+  if (!o.streamHandler) {
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (!STREAM_PATH.test(path)) return serveWithoutUpgrade(app.server, req, socket, head);
+      // The scheme in any case, the token in constant time, as every other request (the proxy compares exactly).
+      if (bearerTokenMatches(req.headers.authorization, token)) req.headers.authorization = `Bearer ${token}`;
+      kubeletProxy.upgrade(req, socket, head);
+    });
+  }
+  app.server.maxConnections = o.maxConnections ?? 4096;
   // nodes/NAME[:PORT]/proxy/…: node agents' own endpoints (the kubelet's, the proxy's /rules), reached as the apiserver.
   app.get('/api/v1/nodes/:name/proxy', kubeletProxy.nodeProxy);
   app.get('/api/v1/nodes/:name/proxy/*', kubeletProxy.nodeProxy);
@@ -113,4 +137,25 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     await storage.close();
     throw e;
   }
+}
+
+/**
+ * Hand a request Node parsed as an Upgrade back to the HTTP handler. Its body,
+ * if any, has not been read by the parser: those requests are refused.
+ */
+function serveWithoutUpgrade(server: import('node:http').Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const hasBody = head.length > 0 || Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as import('node:net').Socket);
+  res.on('finish', () => socket.end());
+  socket.on('error', () => socket.destroy());
+  if (hasBody) {
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'a request with a body may not ask for a protocol upgrade here', reason: 'BadRequest', code: 400 });
+    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body);
+    return;
+  }
+  req.push(null);
+  server.emit('request', req, res);
 }

@@ -3,6 +3,24 @@
 // object, its allocations and the counter together), so a kill -9 at any
 // moment leaves either the whole change or none of it. All objects are also
 // kept in memory: reads and lists never touch the disk.
+//
+// Durability, decided: batches are written without fsync by default. A
+// crash of the server process (kill -9, OOM) loses nothing it acknowledged —
+// the write is in the kernel's page cache (test/apiserver/durability.test.ts:
+// every acknowledged write survives repeated kill -9). A power loss or kernel
+// crash may lose the writes of the last few seconds before it (until the
+// kernel writes back dirty pages, up to ~30 s by default), but never part of
+// one: LevelDB's log records are checksummed, so recovery ends at the last
+// whole batch and the store comes back as a consistent earlier state (objects
+// with their allocations, the resourceVersion counter with them). Clients
+// that saw a newer resourceVersion then get "Too large resource version" on
+// watch and relist. An fsync per write costs ~3.4 ms here against ~0.08 ms
+// (measured on this VM's ext4), which would cap a busy lab at ~300 writes/s
+// (writes are serialised); the `syncWrites` option of startApiServer (Storage's
+// `sync`) buys etcd's fsync-per-write guarantee where that matters more.
+// The database directory and its files are private (0700 / 0600).
+import { chmod, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 import type { KubeObject } from '../api/types.js';
 
@@ -45,12 +63,21 @@ export class Storage {
   private queue: Promise<unknown> = Promise.resolve();
   private listeners: ((c: CommittedChange) => void)[] = [];
 
-  constructor(dir: string) {
+  private readonly sync: boolean;
+
+  constructor(
+    private readonly dir: string,
+    opts: { sync?: boolean } = {},
+  ) {
     this.db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    this.sync = opts.sync ?? false;
   }
 
   async open(): Promise<void> {
     await this.db.open();
+    // LevelDB creates its files with the process umask: the directory (0700) keeps them private, the files follow.
+    await chmod(this.dir, 0o700);
+    for (const f of await readdir(this.dir)) await chmod(join(this.dir, f), 0o600).catch(() => undefined);
     for await (const [k, v] of this.db.iterator()) {
       if (k === RV_KEY) this.rv = Number(v);
       else if (k.startsWith(OBJ)) {
@@ -136,7 +163,7 @@ export class Storage {
     const b = this.bucket(change.resource);
     const old = b.get(change.key);
     if (!stored && !old) throw new Error(`storage: delete of missing ${change.resource} ${change.key}`);
-    await this.db.batch(ops as any);
+    await this.db.batch(ops as any, { sync: this.sync });
 
     this.rv = rv;
     if (stored) b.set(change.key, stored);

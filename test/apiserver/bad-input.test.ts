@@ -87,6 +87,15 @@ test('updates and patches are checked the same way', async (t) => {
   t.deepEqual((await api.client.get(configmaps, 'default', 'keep')).data, { k: 'v' }, 'unchanged');
 });
 
+test('the scale subresource keeps replicas within int32', async (t) => {
+  const deployments = findByPlural('apps', 'deployments')!;
+  await api.client.create(deployments, 'default', { ...deploy({}), metadata: { name: 'scaled' } });
+  const res = await rawRequest(api, 'PATCH', `${DEPLOY}/scaled/scale`, JSON.stringify({ spec: { replicas: 2147483648 } }), { 'Content-Type': 'application/merge-patch+json' });
+  t.is(res.code, 400, res.text);
+  t.like(res.body, { kind: 'Status', reason: 'BadRequest' });
+  t.is((await api.client.get(deployments, 'default', 'scaled')).spec.replicas, 1);
+});
+
 test('moderate nesting and a few YAML aliases are fine', async (t) => {
   const ok = await rawRequest(api, 'POST', CM, nested(200));
   t.is(ok.code, 201, ok.text.slice(0, 300));
