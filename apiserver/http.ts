@@ -463,6 +463,13 @@ async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, rep
     release();
     throw e;
   }
+  if (req.raw.destroyed || reply.raw.destroyed) {
+    // The client left while we waited for its resourceVersion: nothing to stream to.
+    release();
+    reply.hijack();
+    reply.raw.destroy();
+    return reply;
+  }
 
   reply.hijack();
   const res = reply.raw;

@@ -133,6 +133,13 @@ export class KubeletProxy {
         };
         out.on('close', done);
         res.on('end', resolve);
+        // The kubelet went away mid-stream (restarted, killed): end the client's stream too, as kube-apiserver does.
+        const cut = () => {
+          if (!res.complete) out.destroy();
+          resolve();
+        };
+        res.on('close', cut);
+        res.on('error', cut);
       };
       const upstream = target.scheme === 'http' ? http.request(opts, onResponse) : https.request({ ...opts, ...this.tls }, onResponse);
       upstream.on('timeout', () => upstream.destroy(new Error('timed out')));

@@ -184,9 +184,9 @@ async function main(): Promise<number> {
   return runCommand(verb, entry, [...argv.slice(0, at), ...argv.slice(at + 1)]);
 }
 
-// A reader that goes away (`mk8s lab status | head -3`) ends the command quietly, as kubectl.
+// A reader that goes away (`mk8s lab status | head -3`) ends the command quietly, as kubectl (killed by SIGPIPE).
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
+  if (e.code === 'EPIPE') process.exit(141); // 128 + SIGPIPE, what a shell reports for kubectl
   throw e;
 });
 

@@ -176,7 +176,9 @@ export class Informer {
         if (w.events > 0) backoff.reset(); // a healthy watch
         if (w.error !== undefined) {
           failure = w.error;
-          if (w.error instanceof ApiError && w.error.code === 410) needList = true; // too old: start again from a fresh list
+          // 410: too old; 504 "Too large resource version": the server is behind us (a restored data dir).
+          // Either way start again from a fresh list, as client-go's reflector.
+          if (w.error instanceof ApiError && (w.error.code === 410 || w.error.code === 504)) needList = true;
         } else if (w.events === 0 && w.ms < shortWatchMs) {
           failure = new Error(`very short watch: ended after ${w.ms}ms having delivered nothing`);
         } else continue; // ended normally (its timeout): watch again at once

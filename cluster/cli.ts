@@ -19,7 +19,7 @@ const upFlags: FlagSpec[] = [
   { name: 'pod-cidr', type: 'string', default: D.podCidr, usage: 'Pod addresses, a /24 per node.' },
   { name: 'service-cidr', type: 'string', default: D.serviceCidr, usage: 'ClusterIPs.' },
   { name: 'api-port', type: 'int', default: D.apiPort, usage: "The API server's port." },
-  { name: 'install-deps', type: 'bool', default: !!process.env.CI, usage: 'Install the missing Debian packages (apt-get) and start the Docker engine; true when $CI is set (--install-deps=false to stop that).' },
+  { name: 'install-deps', type: 'bool', default: ['1', 'true'].includes((process.env.CI ?? '').toLowerCase()), usage: 'Install the missing Debian packages (apt-get) and start the Docker engine; true when $CI is set (--install-deps=false to stop that).' },
   { name: 'node-monitor-grace-period', type: 'int', default: 40, usage: 'Seconds without a node heartbeat before it is NotReady.' },
   { name: 'pod-eviction-timeout', type: 'int', default: 60, usage: 'Seconds a node is NotReady before its pods are evicted.' },
   { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },

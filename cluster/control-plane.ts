@@ -23,6 +23,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'pod-eviction-timeout', type: 'string' },
   { name: 'bridge', type: 'string' },
   { name: 'node-cidr', type: 'string' },
+  { name: 'pod-cidr', type: 'string' },
 ];
 
 let parsed: ReturnType<typeof parseFlags> | undefined;
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     client,
     logger,
     lbPool: flag('lb-pool'),
+    lbReserved: [bind],
     ...(grace ? { nodeMonitorGracePeriodSeconds: Number(grace) } : {}),
     ...(eviction ? { podEvictionTimeoutSeconds: Number(eviction) } : {}),
   });
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   // LoadBalancer pools outside the node network get on-link routes on the bridge (only with a bridge: `mk8s up`).
   const bridge = flag('bridge');
   const nodeCidr = flag('node-cidr');
-  const poolRoutes = bridge && nodeCidr ? new PoolRoutes({ client, bridge, nodeCidr, lbPoolOption: flag('lb-pool'), logger }) : undefined;
+  const poolRoutes = bridge && nodeCidr ? new PoolRoutes({ client, bridge, nodeCidr, excluded: [flag('service-cidr') ?? '10.96.0.0/12', flag('pod-cidr') ?? '10.244.0.0/16'], lbPoolOption: flag('lb-pool'), logger }) : undefined;
   await poolRoutes?.start();
   logger.info({ url: server.url }, 'control plane ready');
   const stop = async () => {

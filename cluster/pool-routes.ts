@@ -9,7 +9,7 @@
 // finds and removes stale ones.
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { intToIp, ipToInt, parseCidr, type Cidr } from '../api/cidr.js';
+import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr, type Cidr } from '../api/cidr.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
@@ -37,11 +37,35 @@ export function rangeToCidrs(start: number, end: number): string[] {
   return out;
 }
 
-/** The routes for the pool's addresses that are outside the node network (pure, sorted). */
-export function poolRoutes(ranges: IpRange[], nodeCidr: Cidr): string[] {
+/** A pool larger than this is refused: MetalLB pools are a handful of addresses, and a huge one would take the host's routes. */
+export const MAX_POOL_ROUTE_ADDRESSES = 4096;
+
+/** What the host has that a pool route must not take: other ranges of the cluster, the host's addresses, its routes. */
+export interface RouteGuard {
+  /** The cluster's pod and service ranges. */
+  excluded: Cidr[];
+  /** The host's own addresses and its gateways. */
+  hostAddresses: string[];
+  /** Destinations of routes that are not ours (exact prefixes, e.g. `10.8.8.0/24`; `default` left out). */
+  foreignRoutes: string[];
+}
+
+const sizeOf = (c: Cidr) => 2 ** (32 - c.bits);
+
+/**
+ * The routes for the pool's addresses that are outside the node network
+ * (pure, sorted), and the parts refused with why: a pool part that overlaps
+ * the cluster's ranges, holds an address of the host or a gateway, or is
+ * exactly a route the host has already.
+ */
+export function poolRoutes(ranges: IpRange[], nodeCidr: Cidr, guard: RouteGuard = { excluded: [], hostAddresses: [], foreignRoutes: [] }): { routes: string[]; refused: string[] } {
   const nodeStart = nodeCidr.base;
-  const nodeEnd = nodeCidr.base + 2 ** (32 - nodeCidr.bits) - 1;
+  const nodeEnd = nodeCidr.base + sizeOf(nodeCidr) - 1;
   const out = new Set<string>();
+  const refused: string[] = [];
+  const total = ranges.reduce((n, r) => n + (r.end - r.start + 1), 0);
+  if (total > MAX_POOL_ROUTE_ADDRESSES) return { routes: [], refused: [`the pool has ${total} addresses; at most ${MAX_POOL_ROUTE_ADDRESSES} get host routes`] };
+  const foreign = new Set(guard.foreignRoutes.map((r) => (r.includes('/') ? r : `${r}/32`)));
   for (const r of ranges) {
     // The parts of the range before and after the node network.
     const parts: [number, number][] = [];
@@ -50,17 +74,31 @@ export function poolRoutes(ranges: IpRange[], nodeCidr: Cidr): string[] {
       if (r.start < nodeStart) parts.push([r.start, nodeStart - 1]);
       if (r.end > nodeEnd) parts.push([nodeEnd + 1, r.end]);
     }
-    for (const [a, b] of parts) for (const c of rangeToCidrs(a, b)) out.add(c);
+    for (const [a, b] of parts) {
+      for (const text of rangeToCidrs(a, b)) {
+        const c = parseCidr(text);
+        const clash = guard.excluded.find((x) => cidrsOverlap(x, c));
+        const host = guard.hostAddresses.find((ip) => cidrContains(c, ip));
+        if (clash) refused.push(`${text} overlaps the cluster's range ${clash.text}`);
+        else if (host) refused.push(`${text} holds ${host}, an address or gateway of this machine`);
+        else if (foreign.has(text)) refused.push(`${text} is a route this machine has already`);
+        else out.add(text);
+      }
+    }
   }
-  return [...out].sort((a, b) => ipToInt(a.split('/')[0])! - ipToInt(b.split('/')[0])! || a.localeCompare(b));
+  return { routes: [...out].sort((a, b) => ipToInt(a.split('/')[0])! - ipToInt(b.split('/')[0])! || a.localeCompare(b)), refused };
 }
 
 export interface PoolRoutesOptions {
   client: Client;
   bridge: string;
   nodeCidr: string;
+  /** The cluster's pod and service ranges: never routed to the bridge as a pool. */
+  excluded: string[];
   lbPoolOption?: string;
   logger: Logger;
+  /** How often the kernel's routes are checked against the pool (default 30 s). */
+  resyncMs?: number;
 }
 
 /** Keeps the host's pool routes as the pool ConfigMaps say; stop() removes them. */
@@ -69,6 +107,8 @@ export class PoolRoutes {
   private readonly nodeCidr: Cidr;
   private applied = new Set<string>();
   private running: Promise<void> = Promise.resolve();
+  private lastRefused = '';
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PoolRoutesOptions) {
     this.nodeCidr = parseCidr(o.nodeCidr);
@@ -83,11 +123,34 @@ export class PoolRoutes {
     await this.configMaps.start();
     this.schedule();
     await this.running;
+    // A route someone deleted comes back; a failed one is tried again.
+    this.timer = setInterval(() => this.schedule(), this.o.resyncMs ?? 30_000);
+    this.timer.unref();
   }
 
-  desired(): string[] {
+  private async guard(): Promise<RouteGuard> {
+    const routes = (await exec(['ip', '-4', 'route', 'show', 'table', 'main'])).stdout.split('\n').filter(Boolean);
+    const addrs = (await exec(['ip', '-4', '-o', 'addr', 'show'])).stdout;
+    const hostAddresses = [...addrs.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]);
+    for (const line of routes) {
+      const via = /\bvia (\d+\.\d+\.\d+\.\d+)/.exec(line);
+      if (via) hostAddresses.push(via[1]);
+    }
+    const foreignRoutes = routes
+      .filter((l) => !(l.includes(`dev ${this.o.bridge} `) && l.includes(`proto ${POOL_ROUTE_PROTO} `)))
+      .map((l) => l.trim().split(/\s+/))
+      .map((w) => (['unreachable', 'blackhole', 'prohibit'].includes(w[0]) ? w[1] : w[0]))
+      .filter((d) => d && d !== 'default');
+    return { excluded: this.o.excluded.map(parseCidr), hostAddresses, foreignRoutes };
+  }
+
+  async desired(): Promise<string[]> {
     const source = poolSource((key) => this.configMaps.get(key), this.o.lbPoolOption, parseYaml);
-    return poolRoutes(parsePool(source.text).ranges, this.nodeCidr);
+    const { routes, refused } = poolRoutes(parsePool(source.text).ranges, this.nodeCidr, await this.guard());
+    const said = refused.join('; ');
+    if (said && said !== this.lastRefused) this.o.logger.warn({ from: source.from, refused }, 'LoadBalancer pool: parts get no host route');
+    this.lastRefused = said;
+    return routes;
   }
 
   private schedule(): void {
@@ -100,15 +163,24 @@ export class PoolRoutes {
   }
 
   private async sync(): Promise<void> {
-    const want = new Set(this.desired());
+    const want = new Set(await this.desired());
+    const present = new Set(await this.kernelRoutes());
+    // Each route on its own: one that fails is logged and tried again at the next resync.
     for (const cidr of want) {
-      if (this.applied.has(cidr)) continue;
-      const r = await exec(['ip', 'route', 'replace', cidr, 'dev', this.o.bridge, 'proto', POOL_ROUTE_PROTO]);
-      if (r.code !== 0) throw new Error(`ip route replace ${cidr} dev ${this.o.bridge}: ${r.stderr.trim()}`);
+      if (present.has(cidr)) {
+        this.applied.add(cidr);
+        continue;
+      }
+      // `add`, not `replace`: a route of someone else's with the same prefix stays theirs.
+      const r = await exec(['ip', 'route', 'add', cidr, 'dev', this.o.bridge, 'proto', POOL_ROUTE_PROTO]);
+      if (r.code !== 0) {
+        this.o.logger.warn({ route: cidr, err: r.stderr.trim() }, 'LoadBalancer pool route not added');
+        continue;
+      }
       this.applied.add(cidr);
       this.o.logger.info({ route: cidr, dev: this.o.bridge }, 'LoadBalancer pool route added');
     }
-    for (const cidr of [...this.applied]) {
+    for (const cidr of new Set([...this.applied, ...present])) {
       if (want.has(cidr)) continue;
       await exec(['ip', 'route', 'del', cidr, 'dev', this.o.bridge, 'proto', POOL_ROUTE_PROTO]);
       this.applied.delete(cidr);
@@ -117,6 +189,7 @@ export class PoolRoutes {
   }
 
   async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
     await this.configMaps.stop();
     await this.running;
     for (const cidr of this.applied) await exec(['ip', 'route', 'del', cidr, 'dev', this.o.bridge, 'proto', POOL_ROUTE_PROTO]);

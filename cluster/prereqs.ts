@@ -286,11 +286,22 @@ export async function installPrerequisites(o: InstallOptions): Promise<Check[]> 
   if (plan.startDocker && engine && machine.commands.dockerd && machine.commands.docker) {
     say('  starting the Docker engine (dockerd)…');
     const service = onPath('service', env.PATH ?? '');
-    const started = !!service && (await exec([service, 'docker', 'start'], { timeoutMs: 60_000, env })).code === 0 && (await dockerAnswers(machine, env));
+    const answersWithin = async (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (await dockerAnswers(machine, env)) return true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return dockerAnswers(machine, env);
+    };
+    // `service docker start` returns before dockerd answers: wait for it rather than start a second engine.
+    const started = !!service && (await exec([service, 'docker', 'start'], { timeoutMs: 60_000, env })).code === 0 && (await answersWithin(20_000));
     if (!started) {
       mkdirSync(o.logDir, { recursive: true });
       const fd = openSync(join(o.logDir, 'dockerd.log'), 'a');
-      spawn(machine.commands.dockerd, [], { detached: true, stdio: ['ignore', fd, fd], env }).unref();
+      const child = spawn(machine.commands.dockerd, [], { detached: true, stdio: ['ignore', fd, fd], env });
+      child.on('error', (e) => say(`  dockerd did not start: ${e.message}`));
+      child.unref();
       closeSync(fd);
     }
     const until = Date.now() + (o.dockerWaitMs ?? 60_000);

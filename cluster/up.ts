@@ -55,6 +55,7 @@ export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState[
       '--lb-pool', lbPool(l),
       '--bridge', l.options.bridge,
       '--node-cidr', `${l.hostIp}/${l.prefixLen}`,
+      '--pod-cidr', l.options.podCidr,
       ...(o.nodeMonitorGracePeriodSeconds ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriodSeconds)] : []),
       ...(o.podEvictionTimeoutSeconds !== undefined ? ['--pod-eviction-timeout', String(o.podEvictionTimeoutSeconds)] : []),
     ],

@@ -15,6 +15,8 @@ import type { EventRecorder } from '../client/events.js';
 
 export interface ControllerOptions {
   lbPool?: string;
+  /** Addresses no LoadBalancer may get besides the nodes' own (the host's bridge address). */
+  lbReserved?: string[];
   nodeMonitorGracePeriodSeconds: number;
   podEvictionTimeoutSeconds: number;
 }

@@ -22,6 +22,8 @@ export interface StartControllersOptions {
   logger?: Logger;
   /** LoadBalancer address ranges, e.g. '172.18.0.200-172.18.0.250', used when the ConfigMap mk8s-system/lb-pool does not exist. */
   lbPool?: string;
+  /** Addresses no LoadBalancer may get besides the nodes' own (the host's bridge address). */
+  lbReserved?: string[];
   /** Seconds without a lease renewal before a node is Unknown (default 40). */
   nodeMonitorGracePeriodSeconds?: number;
   /** Seconds a node is unreachable before its pods are evicted (default 60). */
@@ -60,6 +62,7 @@ export async function startControllers(opts: StartControllersOptions): Promise<{
     log,
     options: {
       lbPool: opts.lbPool,
+      lbReserved: opts.lbReserved,
       nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriodSeconds ?? 40,
       podEvictionTimeoutSeconds: opts.podEvictionTimeoutSeconds ?? 60,
     },

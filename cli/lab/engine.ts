@@ -160,7 +160,11 @@ export class LabSession {
     return lab.spec.steps[i];
   }
 
-  /** Run the current step's verify; on success mark it done, move on and run the next step's setup. */
+  /**
+   * Run the current step's verify; on success run the next step's setup and
+   * only then move on (a setup that fails leaves the learner on this step, and
+   * the next check runs it again).
+   */
   async check(): Promise<CheckResult> {
     const { lab, progress } = this.current();
     const i = progress.step;
@@ -168,15 +172,17 @@ export class LabSession {
     if (!step) return { ok: true, step: i, finished: true };
     const r = await this.run(lab, step.verify, 'verify');
     if (r.code !== 0 || r.timedOut) return { ok: false, step: i, reason: failureReason(r, lab.spec.timeouts.verify), result: r };
+    const next = i + 1;
+    const finished = next >= lab.spec.steps.length;
+    if (!finished) await this.runSetup(lab, lab.spec.steps[next].setup, `step ${next + 1}'s setup`);
     const s = this.state();
     const p = s.labs[lab.id];
+    if (!p || p.startedAt !== progress.startedAt) throw new LabError('the lab was reset or started again meanwhile: mk8s lab status');
     if (!p.done.includes(i)) p.done.push(i);
     p.done.sort((a, b) => a - b);
-    p.step = i + 1;
+    p.step = next;
     this.store.save(s);
-    const finished = p.step >= lab.spec.steps.length;
-    if (!finished) await this.runSetup(lab, lab.spec.steps[p.step].setup, `step ${p.step + 1}'s setup`);
-    return { ok: true, step: i, finished, next: finished ? undefined : p.step };
+    return { ok: true, step: i, finished, next: finished ? undefined : next };
   }
 
   /** Run the current step's solution for the learner. */

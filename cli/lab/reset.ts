@@ -30,6 +30,8 @@ export interface ObjectRef {
   name: string;
   /** The uids of the object's owners. */
   owners: string[];
+  /** Being deleted already (a Terminating namespace, a pod in its grace period). */
+  terminating?: boolean;
 }
 
 /** Namespaces a lab never touches (on a real cluster they hold its system pods). */
@@ -79,6 +81,7 @@ export async function listLabObjects(client: Client): Promise<ObjectRef[]> {
         namespace: o.metadata.namespace,
         name: o.metadata.name!,
         owners: (o.metadata.ownerReferences ?? []).map((r: any) => r.uid),
+        terminating: !!o.metadata.deletionTimestamp,
       });
     }
   }
@@ -98,7 +101,8 @@ async function deleteQuietly(client: Client, r: ObjectRef): Promise<void> {
   try {
     await client.delete(r.type, r.namespace, r.name, { propagationPolicy: 'Background' });
   } catch (e) {
-    if (!(isApiError(e) && e.code === 404)) throw e;
+    // Gone already, or (kube-apiserver) a namespace that is already Terminating: 409.
+    if (!(isApiError(e) && (e.code === 404 || e.code === 409))) throw e;
   }
 }
 
@@ -112,7 +116,7 @@ export async function resetTo(client: Client, baseline: Set<string>, timeoutMs =
     if (left.length === 0) return doomed.length;
     if (Date.now() > until) throw new Error(`still there after ${Math.round(timeoutMs / 1000)} s: ${left.map((r) => `${r.type.plural}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`).join(', ')}`);
     // What the garbage collector has not reached yet, or what a controller made meanwhile: delete that too.
-    for (const r of objectsToDelete(baseline, left)) await deleteQuietly(client, r);
+    for (const r of objectsToDelete(baseline, left)) if (!r.terminating) await deleteQuietly(client, r);
     await new Promise((res) => setTimeout(res, 250));
   }
 }

@@ -138,7 +138,7 @@ export function validateLab(doc: Json, file: string): LabSpec {
   if (top.timeouts !== undefined) {
     const t = c.object(top.timeouts, 'timeouts');
     for (const k of Object.keys(t)) {
-      if (!(k in timeouts)) c.fail(`timeouts.${k}`, 'is not a timeout mk8s knows (verify, setup, solution)');
+      if (!Object.hasOwn(timeouts, k)) c.fail(`timeouts.${k}`, 'is not a timeout mk8s knows (verify, setup, solution)');
       timeouts[k as keyof typeof timeouts] = c.positiveInt(t[k], `timeouts.${k}`, 3600);
     }
   }

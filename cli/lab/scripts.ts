@@ -23,12 +23,13 @@ export interface ScriptOptions {
 
 export function runScript(file: string, o: ScriptOptions): Promise<ScriptResult> {
   return new Promise((resolve) => {
+    // Its own process group, so a timeout stops the script and everything it started.
     const child = spawn('bash', [file], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let timedOut = false;
     const onData = (d: Buffer) => {
       const s = d.toString();
-      if (output.length < 1 << 20) output += s;
+      output = (output + s).slice(-(1 << 20)); // the last MiB: the reason is at the end
       o.onOutput?.(s);
     };
     child.stdout.on('data', onData);
@@ -40,19 +41,34 @@ export function runScript(file: string, o: ScriptOptions): Promise<ScriptResult>
         /* already gone */
       }
     };
+    let killLater: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 2000).unref();
+      killLater = setTimeout(() => killGroup('SIGKILL'), 2000);
     }, o.timeoutSeconds * 1000);
-    child.on('error', (e) => {
+    // The learner's Ctrl-C (or a SIGTERM to mk8s) reaches the script's group too: nothing runs on unsupervised.
+    // A non-interactive bash starts background jobs with SIGINT ignored, so the group also gets SIGTERM,
+    // then SIGKILL if it is still there.
+    const forward = (signal: NodeJS.Signals) => () => {
+      killGroup(signal);
+      killGroup('SIGTERM');
+      killLater ??= setTimeout(() => killGroup('SIGKILL'), 2000);
+      process.exitCode = 130;
+    };
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    const onExit = () => killGroup('SIGTERM');
+    process.on('exit', onExit);
+    const settle = (r: ScriptResult) => {
       clearTimeout(timer);
-      resolve({ code: 127, output: `cannot run bash: ${e.message}`, timedOut: false });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output, timedOut });
-    });
+      if (killLater) clearTimeout(killLater);
+      for (const [sig, h] of handlers) process.off(sig, h);
+      process.off('exit', onExit);
+      resolve(r);
+    };
+    child.on('error', (e) => settle({ code: 127, output: `cannot run bash: ${e.message}`, timedOut: false }));
+    child.on('close', (code, signal) => settle({ code: code ?? (signal ? 128 : 1), output, timedOut }));
   });
 }
 

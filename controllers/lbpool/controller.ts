@@ -24,6 +24,7 @@ const currentIP = (s: KubeObject): string | undefined => s.status?.loadBalancer?
 export class LoadBalancerPool extends QueueController {
   private readonly services: Informer;
   private readonly configMaps: Informer;
+  private readonly nodes: Informer;
   private readonly recorder: Recorder;
   /** What we wrote and the cache may not show yet: service uid → ip ('' = cleared). */
   private readonly written = new Map<string, string>();
@@ -36,6 +37,7 @@ export class LoadBalancerPool extends QueueController {
     this.recorder = ctx.events.for('metallb-controller');
     this.services = ctx.informers.for(kinds.services);
     this.configMaps = ctx.informers.for(kinds.configmaps);
+    this.nodes = ctx.informers.for(kinds.nodes);
     const kick = () => this.queue.add(POOL);
     this.services.on({
       add: (s) => (isLB(s) || currentIP(s)) && kick(),
@@ -86,7 +88,9 @@ export class LoadBalancerPool extends QueueController {
       current: this.effectiveIP(s),
       creationTimestamp: s.metadata.creationTimestamp,
     }));
-    const result = allocate(views, ranges);
+    // Never the host's or a node's own address: the announcing node would answer ARP for it.
+    const nodeIPs = this.nodes.list().flatMap((n) => (n.status?.addresses ?? []).map((a: any) => a.address as string));
+    const result = allocate(views, ranges, new Set([...(this.ctx.options.lbReserved ?? []), ...nodeIPs]));
     let conflict: unknown;
     for (const s of lbs) {
       const a = result.get(objectKey(s))!;

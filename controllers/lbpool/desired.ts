@@ -63,13 +63,13 @@ export interface LbServiceView {
 
 export type Allocation = { ip: string } | { error: string };
 
-/** One allocation per Service: current ones kept first (oldest Service wins a clash), then requests, then the rest lowest-free. */
-export function allocate(services: LbServiceView[], ranges: IpRange[]): Map<string, Allocation> {
+/** One allocation per Service (never an address in `reserved`: the host's, a node's): current ones kept first (oldest Service wins a clash), then requests, then the rest lowest-free. */
+export function allocate(services: LbServiceView[], ranges: IpRange[], reserved: ReadonlySet<string> = new Set()): Map<string, Allocation> {
   const out = new Map<string, Allocation>();
   const used = new Map<string, string>(); // ip → service key
   const order = [...services].sort((a, b) => (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || a.key.localeCompare(b.key));
   for (const s of order) {
-    if (!s.current || !poolContains(ranges, s.current) || used.has(s.current)) continue;
+    if (!s.current || !poolContains(ranges, s.current) || used.has(s.current) || reserved.has(s.current)) continue;
     if (s.requested && s.requested !== s.current) continue;
     used.set(s.current, s.key);
     out.set(s.key, { ip: s.current });
@@ -79,6 +79,7 @@ export function allocate(services: LbServiceView[], ranges: IpRange[]): Map<stri
   for (const s of rest.filter((s) => s.requested)) {
     const ip = s.requested!;
     if (!poolContains(ranges, ip)) out.set(s.key, { error: `["${ip}"] is not allowed in config` });
+    else if (reserved.has(ip)) out.set(s.key, { error: `["${ip}"] is an address of the host or a node` });
     else if (used.has(ip)) out.set(s.key, { error: `can't change sharing key for "${s.key}", address also in use by ${used.get(ip)}` });
     else {
       used.set(ip, s.key);
@@ -90,7 +91,7 @@ export function allocate(services: LbServiceView[], ranges: IpRange[]): Map<stri
     for (const r of ranges) {
       for (let n = r.start; n <= r.end && !found; n++) {
         const ip = intToIp(n);
-        if (!used.has(ip)) found = ip;
+        if (!used.has(ip) && !reserved.has(ip)) found = ip;
       }
       if (found) break;
     }
@@ -129,7 +130,8 @@ export function metallbLegacyPool(config: unknown): { text: string; errors: stri
       errors.push(`address pool ${name}: no addresses list`);
       continue;
     }
-    for (const a of p.addresses) if (typeof a === 'string') addresses.push(a);
+    // MetalLB trims spaces around the dash of a range (`10.8.8.93 - 10.8.8.103`).
+    for (const a of p.addresses) if (typeof a === 'string') addresses.push(a.trim().replace(/\s*-\s*/, '-'));
   }
   return { text: addresses.join('\n'), errors };
 }

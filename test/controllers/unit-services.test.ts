@@ -286,8 +286,40 @@ test('host routes for pool addresses outside the node network: aligned blocks, t
   t.deepEqual(rangeToCidrs(ip('10.8.8.93'), ip('10.8.8.103')), ['10.8.8.93/32', '10.8.8.94/31', '10.8.8.96/29']);
   t.deepEqual(rangeToCidrs(ip('10.0.0.0'), ip('10.0.0.255')), ['10.0.0.0/24']);
   const node = parseCidr('172.18.0.0/24');
-  t.deepEqual(poolRoutes(parsePool('172.18.0.200-172.18.0.250').ranges, node), [], 'inside the node network: on-link already');
-  t.deepEqual(poolRoutes(parsePool('10.8.8.93-10.8.8.103').ranges, node), ['10.8.8.93/32', '10.8.8.94/31', '10.8.8.96/29']);
-  t.deepEqual(poolRoutes(parsePool('172.18.0.250-172.18.1.1').ranges, node), ['172.18.1.0/31'], 'only the part outside');
-  t.deepEqual(poolRoutes(parsePool('172.18.0.0/23').ranges, node), ['172.18.1.0/24']);
+  const routes = (pool: string, guard?: Parameters<typeof poolRoutes>[2]) => poolRoutes(parsePool(pool).ranges, node, guard);
+  t.deepEqual(routes('172.18.0.200-172.18.0.250'), { routes: [], refused: [] }, 'inside the node network: on-link already');
+  t.deepEqual(routes('10.8.8.93-10.8.8.103').routes, ['10.8.8.93/32', '10.8.8.94/31', '10.8.8.96/29']);
+  t.deepEqual(routes('172.18.0.250-172.18.1.1').routes, ['172.18.1.0/31'], 'only the part outside');
+  t.deepEqual(routes('172.18.0.0/23').routes, ['172.18.1.0/24']);
+});
+
+test('pool routes never take what the host or the cluster has: its ranges, addresses, gateways, routes; no huge pool', (t) => {
+  const node = parseCidr('172.18.0.0/24');
+  const guard = { excluded: [parseCidr('10.96.0.0/12'), parseCidr('10.244.0.0/16')], hostAddresses: ['10.8.8.5', '192.168.1.1'], foreignRoutes: ['10.8.8.96/29', '192.168.1.0/24'] };
+  const r = (pool: string) => poolRoutes(parsePool(pool).ranges, node, guard);
+  t.deepEqual(r('0.0.0.0/0'), { routes: [], refused: ['the pool has 4294967296 addresses; at most 4096 get host routes'] });
+  t.deepEqual(r('10.96.0.200-10.96.0.201').refused, ["10.96.0.200/31 overlaps the cluster's range 10.96.0.0/12"]);
+  t.deepEqual(r('10.244.3.0/24').refused, ["10.244.3.0/24 overlaps the cluster's range 10.244.0.0/16"]);
+  t.deepEqual(r('10.8.8.4-10.8.8.5').refused, ['10.8.8.4/31 holds 10.8.8.5, an address or gateway of this machine']);
+  t.deepEqual(r('10.8.8.93-10.8.8.103'), { routes: ['10.8.8.93/32', '10.8.8.94/31'], refused: ['10.8.8.96/29 is a route this machine has already'] });
+});
+
+test('MetalLB ranges written with spaces around the dash', (t) => {
+  t.is(metallbLegacyPool({ 'address-pools': [{ name: 'a', protocol: 'layer2', addresses: [' 10.8.8.93 - 10.8.8.103 '] }] }).text, '10.8.8.93-10.8.8.103');
+});
+
+test('LB allocation skips reserved addresses (the host\'s, the nodes\'), and refuses a request for one', (t) => {
+  const { ranges } = parsePool('172.18.0.0/30');
+  const r = allocate(
+    [
+      { key: 'ns/a', creationTimestamp: '1' },
+      { key: 'ns/b', requested: '172.18.0.1', creationTimestamp: '2' },
+      { key: 'ns/c', current: '172.18.0.2', creationTimestamp: '3' },
+    ],
+    ranges,
+    new Set(['172.18.0.1', '172.18.0.2']),
+  );
+  t.deepEqual(r.get('ns/a'), { ip: '172.18.0.0' });
+  t.deepEqual(r.get('ns/b'), { error: '["172.18.0.1"] is an address of the host or a node' });
+  t.deepEqual(r.get('ns/c'), { ip: '172.18.0.3' }, 'a current address that is reserved is given up');
 });
