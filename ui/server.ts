@@ -88,7 +88,6 @@ export async function startUi(o: UiOptions): Promise<UiServer> {
   await Promise.all(Object.values(inf).map((i) => i.start()));
 
   const app = Fastify({ logger: false });
-  let port = o.port;
   app.addHook('onRequest', async (req, reply) => {
     // Only this machine's names reach it (a page elsewhere cannot rebind its own name to 127.0.0.1 and read it).
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -217,7 +216,7 @@ export async function startUi(o: UiOptions): Promise<UiServer> {
 
   await app.listen({ host: '127.0.0.1', port: o.port });
   const addr = app.server.address();
-  port = typeof addr === 'object' && addr ? addr.port : o.port;
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   return {
     url,

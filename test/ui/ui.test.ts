@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { R, runningPods, startCluster, type TestCluster } from '../../testkit/cluster.js';
-import { eventually } from '../../testkit/api.js';
 import { mk8sBin, repoRoot, run } from '../../testkit/process.js';
 
 const chromiumPath = '/usr/bin/chromium';
@@ -215,6 +214,7 @@ serial('the Service view of a NodePort Service shows its chains and pods; 30 req
 });
 
 serial("the lab pane: Check fails with the verify's reason before the step's solution and passes after", async (t) => {
+  await page.click('#tab-cluster');
   await page.waitForFunction(() => document.querySelector('#lab-head')!.textContent!.includes('Step 1 of 1'));
   t.true((await page.innerHTML('#lab-text')).includes('<strong>ConfigMap</strong>'), 'the step text is rendered Markdown');
   await page.click('#lab-check');
@@ -222,6 +222,7 @@ serial("the lab pane: Check fails with the verify's reason before the step's sol
   t.regex((await page.textContent('#lab-result'))!, /not done yet: ConfigMap ui-demo does not exist/);
   await page.click('#lab-hint');
   await page.waitForFunction(() => document.querySelector('#lab-extra')!.textContent!.includes('kubectl create configmap'));
+  await shot('lab');
   await page.click('#lab-run-solution');
   await page.waitForSelector('[data-solution="ran"]', { timeout: 30_000 });
   t.is((await c.kubectl(['get', 'configmap', 'ui-demo'])).code, 0);
@@ -229,7 +230,7 @@ serial("the lab pane: Check fails with the verify's reason before the step's sol
   await page.waitForSelector('[data-check="pass"]', { timeout: 30_000 });
   t.regex((await page.textContent('#lab-head'))!, /Every step done/);
   t.is(await page.getAttribute('#lab-progress', 'value'), '1');
-  await shot('lab');
+  t.true(await page.isDisabled('#lab-hint'), 'a finished lab has no hint to give');
 });
 
 serial('the page is usable at a narrow width and made no console errors', async (t) => {

@@ -2,6 +2,7 @@
 // server's Server-Sent Events; the Service view asks for the path with its
 // counters every second while it is open; the lab pane calls the lab engine
 // through the server. Every request carries the token cookie the server set.
+/* global document, window, fetch, cytoscape, Option, EventSource, setTimeout, clearTimeout, URLSearchParams, location */
 'use strict';
 (function () {
   const $ = (s) => document.querySelector(s);
@@ -29,7 +30,7 @@
   }
 
   const style = [
-    { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'background-color': '#ddf4ff', 'border-width': 1, 'border-color': '#54aeff', shape: 'round-rectangle', width: 'label', height: 'label', padding: 8 } },
+    { selector: 'node', style: { label: 'data(label)', 'font-size': 13, 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'background-color': '#ddf4ff', 'border-width': 1, 'border-color': '#54aeff', shape: 'round-rectangle', width: 'label', height: 'label', padding: 8 } },
     { selector: 'node.k8snode', style: { 'text-valign': 'top', 'background-color': '#f6f8fa', 'border-color': '#8c959f', 'font-weight': 'bold' } },
     { selector: 'node.k8snode.notready', style: { 'border-color': '#cf222e', 'border-width': 3 } },
     { selector: 'node.pod', style: { 'background-color': '#dafbe1', 'border-color': '#2da44e' } },
@@ -39,7 +40,7 @@
     { selector: 'node.service.flag', style: { 'background-color': '#ffebe9', 'border-color': '#cf222e', 'border-width': 3 } },
     { selector: 'node.entry', style: { shape: 'tag', 'background-color': '#fff8c5', 'border-color': '#bf8700' } },
     { selector: 'node.chain', style: { 'background-color': '#f6f8fa', 'border-color': '#57606a', 'font-family': 'monospace' } },
-    { selector: 'edge', style: { width: 1.5, 'line-color': '#8c959f', 'target-arrow-color': '#8c959f', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-background-color': '#fff', 'text-background-opacity': 1 } },
+    { selector: 'edge', style: { width: 1.5, 'line-color': '#8c959f', 'target-arrow-color': '#8c959f', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 12, 'text-background-color': '#fff', 'text-background-opacity': 1 } },
     { selector: 'edge.hot', style: { 'line-color': '#0969da', 'target-arrow-color': '#0969da', width: 3 } },
   ];
 
@@ -62,6 +63,7 @@
     }
     return els;
   }
+  const clusterLayout = { name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true, padding: 20, idealEdgeLength: () => 40, nodeRepulsion: () => 8000, componentSpacing: 30, nestingFactor: 0.8 };
   let clusterShape = '';
   function drawCluster(c) {
     const els = clusterElements(c);
@@ -75,7 +77,7 @@
     clusterShape = shape;
     cy.elements().remove();
     cy.add(els);
-    if (state.view === 'cluster') cy.layout({ name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true, padding: 20 }).run();
+    if (state.view === 'cluster') cy.layout(clusterLayout).run();
   }
   function tableCluster(c) {
     const podsOn = (n) => c.pods.filter((p) => p.node === n).length;
@@ -115,7 +117,17 @@
   function pathElements(p) {
     const els = [];
     const add = (id, label, classes) => { if (!els.some((e) => e.data.id === id)) els.push({ data: { id, label }, classes }); };
-    const edge = (a, b, label, hot) => els.push({ data: { id: `${a}>${b}>${els.length}`, source: a, target: b, label: label || '' }, classes: hot ? 'hot' : '' });
+    // One edge per pair of elements; entries that share a chain add up their packets on it.
+    const edge = (a, b, label, hot, packets) => {
+      const id = `${a}>${b}`;
+      const old = els.find((e) => e.data.id === id);
+      if (!old) return els.push({ data: { id, source: a, target: b, label: label || '', packets }, classes: hot ? 'hot' : '' });
+      if (packets !== undefined) {
+        old.data.packets += packets;
+        old.data.label = `${old.data.packets} pkts`;
+      }
+      if (hot) old.classes = 'hot';
+    };
     if (p.externalName) {
       add('svc', `svc/${p.id}`, 'service');
       add('cname', `CNAME ${p.externalName}\n(DNS only, no rules)`, 'entry');
@@ -135,7 +147,8 @@
         let prev = from;
         for (const c of e.via) {
           add(`chain:${c}`, c, 'chain');
-          edge(prev, `chain:${c}`, prev === from ? `${n} pkts` : '', n > 0);
+          if (prev === from) edge(prev, `chain:${c}`, `${n} pkts`, n > 0, n);
+          else edge(prev, `chain:${c}`, '', n > 0);
           prev = `chain:${c}`;
         }
       }
@@ -205,7 +218,7 @@
     }
     if (view === 'cluster' && ui.cyCluster) {
       ui.cyCluster.resize();
-      ui.cyCluster.layout({ name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true, padding: 20 }).run();
+      ui.cyCluster.layout(clusterLayout).run();
     }
     if (view === 'service') {
       state.pathKey = '';
@@ -249,7 +262,9 @@
     } catch (e) {
       $('#lab-result').innerHTML = `<span class="bad">${esc(e.message)}</span>`;
     } finally {
-      b.disabled = false;
+      // The lab's state decides which buttons stay enabled (none of Hint, Solution once it is finished).
+      if (ui.lab && ui.lab.active) renderLab(ui.lab);
+      else b.disabled = false;
     }
   }
   $('#lab-check').addEventListener('click', () => busy('#lab-check', async () => {
