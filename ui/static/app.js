@@ -41,6 +41,7 @@
     { selector: 'node.entry', style: { shape: 'tag', 'background-color': '#fff8c5', 'border-color': '#bf8700' } },
     { selector: 'node.chain', style: { 'background-color': '#f6f8fa', 'border-color': '#57606a', 'font-family': 'monospace' } },
     { selector: 'edge', style: { width: 1.5, 'line-color': '#8c959f', 'target-arrow-color': '#8c959f', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 12, 'text-background-color': '#fff', 'text-background-opacity': 1 } },
+    { selector: '.spacer', style: { visibility: 'hidden', width: 1, height: 1, label: '' } },
     { selector: 'edge.hot', style: { 'line-color': '#0969da', 'target-arrow-color': '#0969da', width: 3 } },
   ];
 
@@ -49,21 +50,33 @@
     const els = [];
     for (const n of c.nodes) els.push({ data: { id: 'node:' + n.name, label: `${n.name}\n${n.ip || ''} ${n.ready ? 'Ready' : 'NotReady'}` }, classes: 'k8snode' + (n.ready ? '' : ' notready') });
     const known = new Set(c.nodes.map((n) => n.name));
-    for (const p of c.pods) {
+    const order = new Map(c.nodes.map((n, i) => [n.name, i]));
+    // Pods grouped by node, so the layout keeps each node's pods side by side.
+    const pods = [...c.pods].sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || (a.id < b.id ? -1 : 1));
+    for (const p of pods) {
       els.push({
         data: { id: 'pod:' + p.id, parent: p.node && known.has(p.node) ? 'node:' + p.node : undefined, label: `${p.name}\n${p.phase}${p.ready ? '' : ' (not ready)'}\n${p.ip || ''}` },
         classes: 'pod' + (p.ready ? '' : ' notready') + (p.terminating ? ' terminating' : ''),
       });
     }
+    const linked = new Set();
     for (const s of c.services) {
       if (s.namespace === 'kube-system' || (s.namespace === 'default' && s.name === 'kubernetes')) continue;
       const flag = s.selectsNothing ? 'selects no pod' : s.noEndpoints ? 'no endpoints' : '';
       els.push({ data: { id: 'svc:' + s.id, label: `svc/${s.name}\n${s.type} ${s.clusterIP || s.externalName || ''}${flag ? '\n⚠ ' + flag : ''}` }, classes: 'service' + (flag ? ' flag' : '') });
-      for (const p of s.pods) els.push({ data: { id: `e:${s.id}>${p}`, source: 'svc:' + s.id, target: 'pod:' + p, label: '' } });
+      for (const p of s.pods) {
+        els.push({ data: { id: `e:${s.id}>${p}`, source: 'svc:' + s.id, target: 'pod:' + p, label: '' } });
+        linked.add(p);
+      }
     }
+    // An invisible root above the pods no Service selects (and nodes without pods), so every pod sits in one row under the Services.
+    els.push({ data: { id: 'spacer', label: '' }, classes: 'spacer' });
+    for (const p of pods) if (!linked.has(p.id)) els.push({ data: { id: `x:${p.id}`, source: 'spacer', target: 'pod:' + p.id, label: '' }, classes: 'spacer' });
+    for (const n of c.nodes) if (!pods.some((p) => p.node === n.name)) els.push({ data: { id: `x:node:${n.name}`, source: 'spacer', target: 'node:' + n.name, label: '' }, classes: 'spacer' });
     return els;
   }
-  const clusterLayout = { name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true, padding: 20, idealEdgeLength: () => 40, nodeRepulsion: () => 8000, componentSpacing: 30, nestingFactor: 0.8 };
+  // Services in a row above the pods they select; each node a box around its pods (cytoscape's breadthfirst handles the compound nodes).
+  const clusterLayout = { name: 'breadthfirst', directed: true, padding: 20, spacingFactor: 1.15, roots: 'node.service, #spacer' };
   let clusterShape = '';
   function drawCluster(c) {
     const els = clusterElements(c);
