@@ -214,7 +214,12 @@ export async function startUi(o: UiOptions): Promise<UiServer> {
     }
   });
 
-  await app.listen({ host: '127.0.0.1', port: o.port });
+  try {
+    await app.listen({ host: '127.0.0.1', port: o.port });
+  } catch (e) {
+    await Promise.all(Object.values(inf).map((i) => i.stop()));
+    throw e;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;

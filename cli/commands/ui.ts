@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Command, Ctx } from '../context.js';
 import type { FlagSpec } from '../flags.js';
+import { CliError } from '../errors.js';
 import { defaultKubeconfigPath } from '../kubeconfig.js';
 import { LabSession } from '../lab/engine.js';
 
@@ -27,7 +28,10 @@ async function run(ctx: Ctx): Promise<number> {
   const { startUi } = await import('../../ui/server.js');
   const client = await ctx.client();
   const lab = new LabSession({ kubeconfig: ctx.flags.kubeconfig || process.env.KUBECONFIG || defaultKubeconfigPath(), client: () => ctx.client(), onWarning: (m) => ctx.err.write(`warning: ${m}\n`) });
-  const ui = await startUi({ client, port: ctx.flags.port, lab });
+  const ui = await startUi({ client, port: ctx.flags.port, lab }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE') throw new CliError(`error: port ${ctx.flags.port} on 127.0.0.1 is in use; choose another with --port`);
+    throw e;
+  });
   ctx.out.write(`mk8s ui is serving the cluster on 127.0.0.1 only. Open this URL (it carries a one-time token):\n\n    ${ui.url}\n\nPress Ctrl-C to stop.\n`);
   const opener = ctx.flags['no-browser'] ? undefined : browserOpener();
   if (opener) spawn(opener, [ui.url], { stdio: 'ignore', detached: true }).on('error', () => {}).unref();

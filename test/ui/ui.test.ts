@@ -222,6 +222,7 @@ serial("the lab pane: Check fails with the verify's reason before the step's sol
   t.regex((await page.textContent('#lab-result'))!, /not done yet: ConfigMap ui-demo does not exist/);
   await page.click('#lab-hint');
   await page.waitForFunction(() => document.querySelector('#lab-extra')!.textContent!.includes('kubectl create configmap'));
+  t.regex((await page.textContent('#lab-result'))!, /not done yet/, 'the hint leaves the reason in view');
   await shot('lab');
   await page.click('#lab-run-solution');
   await page.waitForSelector('[data-solution="ran"]', { timeout: 30_000 });

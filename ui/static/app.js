@@ -266,10 +266,10 @@
       $('#lab-head').textContent = e.message;
     }
   }
-  async function busy(button, f) {
+  async function busy(button, f, working = true) {
     const b = $(button);
     b.disabled = true;
-    $('#lab-result').textContent = 'working…';
+    if (working) $('#lab-result').textContent = 'working…';
     try {
       await f();
     } catch (e) {
@@ -288,14 +288,12 @@
   }));
   $('#lab-hint').addEventListener('click', () => busy('#lab-hint', async () => {
     const r = await api('/api/lab/hint');
-    $('#lab-result').textContent = '';
     $('#lab-extra').innerHTML = `<h3>Hint</h3>${r.html}`;
-  }));
+  }, false));
   $('#lab-solution').addEventListener('click', () => busy('#lab-solution', async () => {
     const r = await api('/api/lab/solution');
-    $('#lab-result').textContent = '';
     $('#lab-extra').innerHTML = `<h3>Solution</h3><pre><code>${esc(r.script)}</code></pre>`;
-  }));
+  }, false));
   $('#lab-run-solution').addEventListener('click', () => busy('#lab-run-solution', async () => {
     const r = await api('/api/lab/solution/run', { method: 'POST' });
     $('#lab-result').innerHTML = r.code === 0 ? '<span class="ok" data-solution="ran">The solution ran; press Check.</span>' : `<span class="bad">The solution failed (exit code ${r.code}).</span>`;
