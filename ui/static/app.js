@@ -55,7 +55,7 @@
     const pods = [...c.pods].sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || (a.id < b.id ? -1 : 1));
     for (const p of pods) {
       els.push({
-        data: { id: 'pod:' + p.id, parent: p.node && known.has(p.node) ? 'node:' + p.node : undefined, label: `${p.name}\n${p.phase}${p.ready ? '' : ' (not ready)'}\n${p.ip || ''}` },
+        data: { id: 'pod:' + p.id, order: els.length, parent: p.node && known.has(p.node) ? 'node:' + p.node : undefined, label: `${p.name}\n${p.phase}${p.ready ? '' : ' (not ready)'}\n${p.ip || ''}` },
         classes: 'pod' + (p.ready ? '' : ' notready') + (p.terminating ? ' terminating' : ''),
       });
     }
@@ -76,7 +76,7 @@
     return els;
   }
   // Services in a row above the pods they select; each node a box around its pods (cytoscape's breadthfirst handles the compound nodes).
-  const clusterLayout = { name: 'breadthfirst', directed: true, padding: 20, spacingFactor: 1.15, roots: 'node.service, #spacer' };
+  const clusterLayout = { name: 'breadthfirst', directed: true, padding: 20, spacingFactor: 1.15, roots: 'node.service, #spacer', depthSort: (a, b) => (a.data('order') ?? 0) - (b.data('order') ?? 0) };
   let clusterShape = '';
   function drawCluster(c) {
     const els = clusterElements(c);
@@ -129,7 +129,7 @@
   const total = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);
   function pathElements(p) {
     const els = [];
-    const add = (id, label, classes) => { if (!els.some((e) => e.data.id === id)) els.push({ data: { id, label }, classes }); };
+    const add = (id, label, classes) => { if (!els.some((e) => e.data.id === id)) els.push({ data: { id, label, order: els.length }, classes }); };
     // One edge per pair of elements; entries that share a chain add up their packets on it.
     const edge = (a, b, label, hot, packets) => {
       const id = `${a}>${b}`;
@@ -188,7 +188,8 @@
     state.pathKey = key;
     cy.elements().remove();
     cy.add(els);
-    cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.1, padding: 15, transform: (_n, pos) => ({ x: pos.y, y: pos.x }) }).run();
+    // Left to right; the KUBE-SEP chains top to bottom in the order the rules try them.
+    cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.1, padding: 15, depthSort: (a, b) => a.data('order') - b.data('order'), transform: (_n, pos) => ({ x: pos.y, y: pos.x }) }).run();
     cy.fit(undefined, 15);
   }
   function tablePath(p) {
