@@ -39,6 +39,7 @@ const commands: Record<string, Entry> = {
   version: { short: 'Print the client and server version information', load: () => kubectlCommand(import('./commands/version.js')) },
   service: { own: true, short: 'List services with their node-port URLs (as `minikube service`)', load: () => kubectlCommand(import('./commands/service.js')) },
   lab: { own: true, short: 'Guided, self-checking labs on Services (list, start, check, hint, solution, reset)', load: () => kubectlCommand(import('./commands/lab.js')) },
+  ui: { own: true, short: 'A local web page: the cluster, a Service\'s path with live counters, the current lab', load: () => kubectlCommand(import('./commands/ui.js')) },
   'explain-route': { own: true, short: 'Show the path a packet to a Service takes (ClusterIP → KUBE-SVC → KUBE-SEP → pod)', load: () => kubectlCommand(import('./commands/explain-route.js')) },
   up: { own: true, short: 'Bring a local cluster up', load: async () => (await import('../cluster/cli.js')).upCommand },
   down: { own: true, short: 'Stop the cluster and remove everything mk8s up made', load: async () => (await import('../cluster/cli.js')).downCommand },
