@@ -326,21 +326,26 @@ spec:
     const p = await pod('pf-target');
     return p.status?.phase === 'Running' ? p : undefined;
   }, 30_000, 200);
+  // Two ports each found free (port + 1 may be someone else's).
   const port = await freePort();
-  const child = spawn('kubectl', ['port-forward', 'pf-target', `${port}:80`, `${port + 1}:81`], { env: { ...process.env, KUBECONFIG: c.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let other = await freePort();
+  while (other === port) other = await freePort();
+  const child = spawn('kubectl', ['port-forward', 'pf-target', `${port}:80`, `${other}:81`], { env: { ...process.env, KUBECONFIG: c.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   t.teardown(() => {
     child.kill('SIGTERM');
   });
-  await eventually(() => out.includes(`Forwarding from 127.0.0.1:${port + 1}`), 15_000, 100);
+  await eventually(() => out.includes(`Forwarding from 127.0.0.1:${other}`), 15_000, 100).catch((e) => {
+    throw new Error(`${(e as Error).message}; kubectl said: ${out}`);
+  });
   for (let i = 0; i < 3; i++) {
     const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
     t.is((await res.text()).trim(), `Hello from pf-target (${p!.status.podIP})`);
   }
   // Nothing listens on 81: kubectl reports the kubelet's error.
-  await fetch(`http://127.0.0.1:${port + 1}/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  await fetch(`http://127.0.0.1:${other}/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
   await eventually(() => /error forwarding port 81 to pod/.test(out), 10_000, 100);
   t.pass();
 });
