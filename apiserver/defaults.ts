@@ -111,6 +111,9 @@ const defaulters: Record<string, Defaulter> = {
 };
 
 export function applyDefaults(obj: KubeObject): void {
+  // ObjectMeta's lists are `omitempty` in Go: an orphaned object has no ownerReferences field, not `[]`.
+  const m = obj.metadata as Record<string, unknown> | undefined;
+  for (const k of ['ownerReferences', 'finalizers']) if (m && Array.isArray(m[k]) && (m[k] as unknown[]).length === 0) delete m[k];
   defaulters[obj.kind ?? '']?.(obj);
 }
 

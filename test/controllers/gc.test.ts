@@ -79,6 +79,7 @@ test('--cascade=orphan: the Deployment goes, its ReplicaSet and pods stay runnin
     return r && !r.metadata.ownerReferences?.length ? r : undefined;
   }, 5000);
   t.is(left.metadata.uid, rs.metadata.uid);
+  t.false('ownerReferences' in left.metadata, 'no ownerReferences field at all (Go omits an empty list), not []');
   // A window in which the collector would delete the orphans (it must not; nothing to wait for).
   await new Promise((r) => setTimeout(r, 500));
   const still = await podsOf(c.client, 'app=orph');
