@@ -1,0 +1,223 @@
+// The container entrypoints of docker-compose.yml (thin: the shapes come from
+// compose-layout.ts). Run as `node dist/cluster/compose-entry.js ROLE`:
+// - control-plane: the control-plane process (apiserver + controllers) on the
+//   control plane's address; once it answers, the kubeconfigs: one for the
+//   nodes and `mk8s` inside the containers, one for the host (server on the
+//   host's loopback, where the port is published).
+// - node: forwarding and routes in the container's own namespace, the node's
+//   certificate, then the kubelet and the proxy (restarted when they die);
+//   on SIGTERM both stop and the node's pod containers are removed.
+// - host-routes: the host's `unreachable` safety routes for the pod and
+//   service ranges, removed on SIGTERM (runs in the host's network namespace).
+// Each writes /run/mk8s-ready when it is up (the compose healthchecks).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import Docker from 'dockerode';
+import { Client } from '../client/http.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { ensureCA, ensureNodeServingCert } from '../apiserver/certs.js';
+import { controlPlaneEntry } from './control-plane.js';
+import { exec } from './exec.js';
+import { LABEL as LABELS } from '../kubelet/runtime.js';
+import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, hostKubeconfig, type ComposeEnv } from './compose-layout.js';
+
+const READY_FILE = '/run/mk8s-ready';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function must(argv: string[]): Promise<string> {
+  const r = await exec(argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Until the API server at this kubeconfig answers /readyz. */
+async function waitForApi(kubeconfig: string, timeoutMs: number, alive: () => boolean = () => true): Promise<Client> {
+  const until = Date.now() + timeoutMs;
+  let last = 'no kubeconfig yet';
+  while (Date.now() < until && alive()) {
+    if (existsSync(kubeconfig)) {
+      try {
+        const client = new Client(loadKubeconfig(kubeconfig));
+        try {
+          await client.request('GET', '/readyz', { timeoutMs: 2000 });
+          return client;
+        } catch (e) {
+          last = (e as Error).message;
+          client.close();
+        }
+      } catch (e) {
+        last = (e as Error).message;
+      }
+    }
+    await sleep(200);
+  }
+  throw new Error(`the API server did not answer (${last})`);
+}
+
+// ------------------------------------------------------------ control plane
+
+async function controlPlane(e: ComposeEnv): Promise<void> {
+  await rm(READY_FILE, { force: true });
+  const child = spawn(process.execPath, composeControlPlaneArgv(e, controlPlaneEntry, process.execPath).slice(1), { stdio: 'inherit' });
+  let exited = false;
+  child.on('exit', (code, signal) => {
+    exited = true;
+    say(`control plane exited (${signal ?? code})`);
+    process.exit(code ?? 1);
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  const own = join(e.dataDir, 'apiserver', 'kubeconfig');
+  const client = await waitForApi(own, 60_000, () => !exited);
+  client.close();
+  // The nodes' kubeconfig (the shared volume), `mk8s` inside the containers, and the host's.
+  await copyFile(own, join(e.dataDir, 'kubeconfig'));
+  await mkdir('/root/.mk8s', { recursive: true });
+  await copyFile(own, '/root/.mk8s/kubeconfig');
+  const hostFile = process.env.MK8S_HOST_KUBECONFIG;
+  if (hostFile) {
+    await mkdir(dirname(hostFile), { recursive: true });
+    await writeFile(hostFile, hostKubeconfig(await readFile(own, 'utf8'), Number(process.env.MK8S_HOST_API_PORT || e.apiPort)), { mode: 0o600 });
+  }
+  await writeFile(READY_FILE, '');
+  say(`control plane ready: API server https://${composeControlPlaneArgv(e, '', '')[5]}:${e.apiPort}; kubeconfig for the host: ${process.env.MK8S_HOST_KUBECONFIG_SHOWN ?? hostFile ?? '-'}`);
+}
+
+// ------------------------------------------------------------------- node
+
+/** The container's address on the compose network (eth0). */
+async function ownAddress(): Promise<string> {
+  const out = await must(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  const m = /inet ([\d.]+)\//.exec(out);
+  if (!m) throw new Error(`eth0 has no IPv4 address: ${out.trim()}`);
+  return m[1];
+}
+
+/** A program kept running: restarted a second after it dies, until stop(). */
+class Supervised {
+  child?: ChildProcess;
+  stopping = false;
+  constructor(readonly role: string, readonly argv: string[]) {}
+  start(): void {
+    const child = spawn(this.argv[0], this.argv.slice(1), { stdio: 'inherit' });
+    this.child = child;
+    child.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      say(`${this.role} exited (${signal ?? code}); restarting it`);
+      setTimeout(() => !this.stopping && this.start(), 1000);
+    });
+  }
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const done = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    if (!(await Promise.race([done.then(() => true), sleep(timeoutMs).then(() => false)]))) {
+      c.kill('SIGKILL');
+      await done;
+    }
+  }
+}
+
+async function node(e: ComposeEnv): Promise<void> {
+  await rm(READY_FILE, { force: true });
+  const ip = await ownAddress();
+  const self = composeNode(e, process.env.MK8S_NODE_NAME || hostname(), ip);
+  say(`node ${self.name}: ${self.ip}, pods ${self.podCidr}`);
+  await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+  const { nodeRoutes } = await import('./compose-layout.js');
+  const batch = nodeRoutes(e, self).map((r) => `route replace ${r.join(' ')}`).join('\n');
+  const r = await new Promise<number>((resolve) => {
+    const p = spawn('ip', ['-batch', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    p.on('exit', (code) => resolve(code ?? 1));
+    p.stdin.end(`${batch}\n`);
+  });
+  if (r !== 0) throw new Error('adding the node routes failed');
+  // The CA is the control plane's (it is healthy before nodes start): never make one here.
+  const caDir = join(e.dataDir, 'apiserver');
+  if (!existsSync(join(caDir, 'ca.key'))) throw new Error(`no cluster CA in ${caDir}: is the control plane up?`);
+  await ensureNodeServingCert(join(e.dataDir, 'pki'), await ensureCA(caDir), self);
+
+  const agents = composeNodeAgents(e, self, { offline: process.env.MK8S_OFFLINE === '1', dnsUpstreams: process.env.MK8S_DNS_UPSTREAMS || undefined }).map((p) => new Supervised(p.role, p.argv));
+  for (const a of agents) a.start();
+  say(`node ${self.name}: kubelet and proxy started`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say(`node ${self.name}: stopping the kubelet and the proxy`);
+    await Promise.all(agents.map((a) => a.stop(10_000)));
+    const removed = await removePods(self.name);
+    say(`node ${self.name}: removed ${removed} pod container(s)`);
+    await rm(READY_FILE, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  // Healthy while the node is Ready in the API.
+  const client = await waitForApi(join(e.dataDir, 'kubeconfig'), 60_000);
+  let shown: boolean | undefined;
+  for (;;) {
+    let ready = false;
+    try {
+      const n = (await client.request('GET', `/api/v1/nodes/${self.name}`, { timeoutMs: 3000 })) as { status?: { conditions?: { type: string; status: string }[] } };
+      ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    } catch {
+      /* not registered yet, or the API is busy */
+    }
+    if (ready !== shown && !stopping) {
+      shown = ready;
+      say(`node ${self.name}: ${ready ? 'Ready' : 'not Ready'}`);
+      if (ready) await writeFile(READY_FILE, '');
+      else await rm(READY_FILE, { force: true });
+    }
+    await sleep(1000);
+  }
+}
+
+/** Force-removes the containers the kubelet made for this node (label io.mk8s.node). */
+async function removePods(nodeName: string): Promise<number> {
+  const docker = new Docker();
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${nodeName}`] } });
+  // App containers first, the pause (sandbox) containers that hold the netns last.
+  list.sort((a, b) => Number(a.Labels[LABELS.role] === 'pause') - Number(b.Labels[LABELS.role] === 'pause'));
+  for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  return list.length;
+}
+
+// -------------------------------------------------------------- host routes
+
+async function hostRoutes(e: ComposeEnv): Promise<void> {
+  const routes = [e.podCidr, e.serviceCidr];
+  for (const c of routes) await must(['ip', 'route', 'replace', 'unreachable', c]);
+  say(`host: unreachable routes for ${routes.join(', ')}`);
+  await writeFile(READY_FILE, '');
+  const stop = async () => {
+    for (const c of routes) await exec(['ip', 'route', 'del', 'unreachable', c]);
+    say(`host: removed the routes for ${routes.join(', ')}`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setInterval(() => undefined, 1 << 30);
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  const e = composeEnv(process.env);
+  if (role === 'control-plane') return controlPlane(e);
+  if (role === 'node') return node(e);
+  if (role === 'host-routes') return hostRoutes(e);
+  throw new Error(`usage: compose-entry.js control-plane|node|host-routes (got "${role ?? ''}")`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(1);
+});
