@@ -7,11 +7,12 @@
 // - node: forwarding and routes in the container's own namespace, the node's
 //   certificate, then the kubelet and the proxy (restarted when they die);
 //   on SIGTERM both stop and the node's pod containers are removed.
+// - images: the built-in images missing on the host's engine, then exits.
 // - host-routes: the host's `unreachable` safety routes for the pod and
 //   service ranges, removed on SIGTERM (runs in the host's network namespace).
 // Each writes /run/mk8s-ready when it is up (the compose healthchecks).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,6 +105,8 @@ class Supervised {
   start(): void {
     const child = spawn(this.argv[0], this.argv.slice(1), { stdio: 'inherit' });
     this.child = child;
+    // Its PID (the host's: nodes share the host's PID namespace), for `kill` by PID.
+    if (child.pid) writeFile(`/run/mk8s-${this.role}.pid`, `${child.pid}\n`).catch(() => undefined);
     child.on('exit', (code, signal) => {
       if (this.stopping) return;
       say(`${this.role} exited (${signal ?? code}); restarting it`);
@@ -128,6 +131,8 @@ async function node(e: ComposeEnv): Promise<void> {
   const ip = await ownAddress();
   const self = composeNode(e, process.env.MK8S_NODE_NAME || hostname(), ip);
   say(`node ${self.name}: ${self.ip}, pods ${self.podCidr}`);
+  // Docker mounts /proc/sys read-only without `privileged`; the proxy and the CNI plugins write this namespace's net.* there.
+  if ((await exec(['mount', '-o', 'remount,rw,bind', '/proc/sys'])).code !== 0) say('warning: /proc/sys stays read-only (needs CAP_SYS_ADMIN)');
   await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   const { nodeRoutes } = await import('./compose-layout.js');
   const batch = nodeRoutes(e, self).map((r) => `route replace ${r.join(' ')}`).join('\n');
@@ -142,7 +147,15 @@ async function node(e: ComposeEnv): Promise<void> {
   if (!existsSync(join(caDir, 'ca.key'))) throw new Error(`no cluster CA in ${caDir}: is the control plane up?`);
   await ensureNodeServingCert(join(e.dataDir, 'pki'), await ensureCA(caDir), self);
 
-  const agents = composeNodeAgents(e, self, { offline: process.env.MK8S_OFFLINE === '1', dnsUpstreams: process.env.MK8S_DNS_UPSTREAMS || undefined }).map((p) => new Supervised(p.role, p.argv));
+  // Pods' files (resolv.conf, volumes) are bind-mounted by the host's engine, which reads host paths:
+  // the kubelet works under the volume's host path, reachable here through a symlink to the mount.
+  const hostData = await hostPathOf(self, e.dataDir);
+  if (hostData !== e.dataDir && !existsSync(hostData)) {
+    await mkdir(dirname(hostData), { recursive: true });
+    await symlink(e.dataDir, hostData);
+  }
+  say(`node ${self.name}: data ${e.dataDir} (on the host: ${hostData})`);
+  const agents = composeNodeAgents({ ...e, dataDir: hostData }, self, { offline: process.env.MK8S_OFFLINE === '1', dnsUpstreams: process.env.MK8S_DNS_UPSTREAMS || undefined }).map((p) => new Supervised(p.role, p.argv));
   for (const a of agents) a.start();
   say(`node ${self.name}: kubelet and proxy started`);
 
@@ -181,6 +194,17 @@ async function node(e: ComposeEnv): Promise<void> {
   }
 }
 
+/** Where this container's `dir` mount comes from on the host (this container: its compose service, its address). */
+async function hostPathOf(self: { name: string; ip: string }, dir: string): Promise<string> {
+  const docker = new Docker();
+  const list = await docker.listContainers({ filters: { label: [`com.docker.compose.service=${self.name}`] } });
+  const me = list.find((c) => Object.values(c.NetworkSettings?.Networks ?? {}).some((n) => n.IPAddress === self.ip));
+  if (!me) throw new Error(`cannot find this node's container (compose service ${self.name}, address ${self.ip}) through the Docker socket`);
+  const m = me.Mounts.find((x) => x.Destination === dir);
+  if (!m?.Source) throw new Error(`this node's container has no mount at ${dir}`);
+  return m.Source;
+}
+
 /** Force-removes the containers the kubelet made for this node (label io.mk8s.node). */
 async function removePods(nodeName: string): Promise<number> {
   const docker = new Docker();
@@ -208,13 +232,36 @@ async function hostRoutes(e: ComposeEnv): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
+// ------------------------------------------------------------------- images
+
+/**
+ * The built-in images that are missing on the host's engine, built from this
+ * image's busybox/curl/dnsutils. Present ones are kept, even when `mk8s up`
+ * built them from the host's (slightly different) programs: rebuilding would
+ * replace the images under the host's clusters.
+ */
+async function images(): Promise<void> {
+  const { BUILTIN_IMAGE_NAMES } = await import('../images/aliases.js');
+  const { RECIPES } = await import('../images/recipes.js');
+  const { buildImages } = await import('../images/build.js');
+  const missing = [];
+  for (const name of BUILTIN_IMAGE_NAMES) if ((await exec(['docker', 'image', 'inspect', RECIPES[name].ref])).code !== 0) missing.push(name);
+  if (!missing.length) {
+    say(`images: the ${BUILTIN_IMAGE_NAMES.length} built-in images are present`);
+    return;
+  }
+  const r = await buildImages({ only: missing, log: say });
+  say(`images: built ${r.built.join(', ')}`);
+}
+
 async function main(): Promise<void> {
   const role = process.argv[2];
   const e = composeEnv(process.env);
   if (role === 'control-plane') return controlPlane(e);
   if (role === 'node') return node(e);
   if (role === 'host-routes') return hostRoutes(e);
-  throw new Error(`usage: compose-entry.js control-plane|node|host-routes (got "${role ?? ''}")`);
+  if (role === 'images') return images();
+  throw new Error(`usage: compose-entry.js control-plane|node|host-routes|images (got "${role ?? ''}")`);
 }
 
 main().catch((err) => {
