@@ -4,8 +4,16 @@
 # packages when no registry answers (see README).
 ARG BASE_IMAGE=node:20-bookworm-slim
 
-# The docker CLI alone (for `mk8s images build`): Debian ships it inside the
-# docker.io package, whose daemon, containerd and runc a node does not need.
+# The build: every dependency (TypeScript), then the source, compiled to dist/.
+FROM ${BASE_IMAGE} AS build
+WORKDIR /opt/mk8s
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY . .
+RUN npm run build --silent
+
+# The docker CLI alone (for building the built-in images): Debian ships it
+# inside the docker.io package, whose daemon, containerd and runc a node does not need.
 FROM ${BASE_IMAGE} AS docker-cli
 RUN apt-get update -qq \
  && cd /tmp && apt-get download docker.io \
@@ -21,15 +29,13 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker
 WORKDIR /opt/mk8s
-# Dependency layer: rebuilt only when the lock file changes.
+# Runtime dependencies: a layer rebuilt only when the lock file changes.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
-# Source layer.
-COPY . .
-RUN npm run build --silent \
- && rm -rf dist/test dist/bench \
- && npm prune --omit=dev --no-audit --no-fund --ignore-scripts \
- && chmod +x dist/cli/main.js && ln -s /opt/mk8s/dist/cli/main.js /usr/local/bin/mk8s \
- && npm cache clean --force >/dev/null 2>&1
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force >/dev/null 2>&1
+# The compiled project (images/rootfs: the built-in images' files).
+COPY --from=build /opt/mk8s/dist ./dist
+COPY images/rootfs ./images/rootfs
+COPY labs ./labs
+RUN rm -rf dist/testkit dist/bench && chmod +x dist/cli/main.js && ln -s /opt/mk8s/dist/cli/main.js /usr/local/bin/mk8s
 ENV MK8S_DATA=/var/lib/mk8s
 CMD ["mk8s", "--help"]

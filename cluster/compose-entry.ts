@@ -12,7 +12,7 @@
 //   service ranges, removed on SIGTERM (runs in the host's network namespace).
 // Each writes /run/mk8s-ready when it is up (the compose healthchecks).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -165,7 +165,7 @@ async function node(e: ComposeEnv): Promise<void> {
     stopping = true;
     say(`node ${self.name}: stopping the kubelet and the proxy`);
     await Promise.all(agents.map((a) => a.stop(10_000)));
-    const removed = await removePods(self.name);
+    const removed = await removePods(self.name, join(hostData, 'nodes', self.name, 'ipam'));
     say(`node ${self.name}: removed ${removed} pod container(s)`);
     await rm(READY_FILE, { force: true });
     process.exit(0);
@@ -206,12 +206,20 @@ async function hostPathOf(self: { name: string; ip: string }, dir: string): Prom
 }
 
 /** Force-removes the containers the kubelet made for this node (label io.mk8s.node). */
-async function removePods(nodeName: string): Promise<number> {
+async function removePods(nodeName: string, ipamDir: string): Promise<number> {
   const docker = new Docker();
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${nodeName}`] } });
   // App containers first, the pause (sandbox) containers that hold the netns last.
   list.sort((a, b) => Number(a.Labels[LABELS.role] === 'pause') - Number(b.Labels[LABELS.role] === 'pause'));
   for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  // Their IP leases (host-local's `<ipam>/<network>/<ip>` files hold the container ID), so a restarted node does not run out.
+  const ids = new Set(list.map((c) => c.Id));
+  for (const net of await readdir(ipamDir).catch(() => [] as string[])) {
+    for (const f of await readdir(join(ipamDir, net)).catch(() => [] as string[])) {
+      const owner = (await readFile(join(ipamDir, net, f), 'utf8').catch(() => '')).split(/\s/)[0];
+      if (ids.has(owner)) await rm(join(ipamDir, net, f), { force: true });
+    }
+  }
   return list.length;
 }
 
