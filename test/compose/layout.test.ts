@@ -64,3 +64,36 @@ test('control plane on .2 with the pool .200-.250; the host kubeconfig points at
   const text = 'clusters:\n- cluster:\n    server: https://172.19.0.2:6443\n    certificate-authority-data: x\n';
   t.is(hostKubeconfig(text, 7443), 'clusters:\n- cluster:\n    server: https://127.0.0.1:7443\n    certificate-authority-data: x\n');
 });
+
+// The shipped .env and docker-compose.yml against `mk8s up`'s defaults and the rules above.
+test('the shipped compose files: ranges apart from mk8s up, nodes named and addressed as their services', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const { parse } = await import('yaml');
+  const { cidrsOverlap, parseCidr } = await import('../../api/cidr.js');
+  const { defaultClusterOptions } = await import('../../cluster/layout.js');
+  const { repoRoot } = await import('../../testkit/process.js');
+  const dotenv = Object.fromEntries(
+    (await readFile(`${repoRoot}/.env`, 'utf8'))
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const e = composeEnv({ ...dotenv, MK8S_NODE_CIDR: `${dotenv.MK8S_NODE_NET}.0/24` });
+  t.deepEqual([e.nodeCidr, e.podCidr, e.serviceCidr], ['172.19.0.0/24', '10.245.0.0/16', '10.112.0.0/16']);
+  for (const ours of [e.nodeCidr, e.podCidr, e.serviceCidr]) {
+    for (const theirs of [defaultClusterOptions.nodeCidr, defaultClusterOptions.podCidr, defaultClusterOptions.serviceCidr]) {
+      t.false(cidrsOverlap(parseCidr(ours), parseCidr(theirs)), `${ours} overlaps mk8s up's ${theirs}`);
+    }
+  }
+  const file = parse(await readFile(`${repoRoot}/docker-compose.yml`, 'utf8'), { merge: true });
+  const nodes = Object.entries(file.services as Record<string, any>).filter(([, s]) => s.command?.at(-1) === 'node');
+  t.deepEqual(nodes.map(([name]) => name), ['node-1', 'node-2']);
+  for (const [name, s] of nodes) {
+    t.is(s.environment.MK8S_NODE_NAME, name);
+    const ip = String(s.networks.nodes.ipv4_address).replace('${MK8S_NODE_NET:-172.19.0}', dotenv.MK8S_NODE_NET);
+    t.notThrows(() => composeNode(e, name, ip), `${name} at ${ip}`);
+    t.deepEqual(Object.keys(s.depends_on).sort(), ['control-plane', 'host-routes', 'images']);
+    t.false(s.privileged === true, 'capabilities, not privileged');
+  }
+  t.is(String(file.services['control-plane'].networks.nodes.ipv4_address).replace('${MK8S_NODE_NET:-172.19.0}', dotenv.MK8S_NODE_NET), composeControlPlaneArgv(e, '', '')[5]);
+});
