@@ -16,7 +16,7 @@ import { loadKubeconfig } from '../../client/kubeconfig.js';
 import type { KubeObject } from '../../api/types.js';
 import { exec } from '../../cluster/exec.js';
 import { eventually } from '../../testkit/api.js';
-import { R, isReady } from '../../testkit/cluster.js';
+import { R, isReady, startCluster } from '../../testkit/cluster.js';
 import { repoRoot, run } from '../../testkit/process.js';
 import { diffSnapshots, snapshotMachine, whyNoClusterTests } from '../cluster/machine.js';
 
@@ -156,6 +156,19 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, kubelet kil
       return g.ok ? g : undefined;
     }, 30_000, 250);
     t.true(lbGet!.ok, `LoadBalancer ${lb} from the host`);
+
+    // Side by side with an `mk8s up` cluster (its own test ranges): both work, neither disturbs the other.
+    const other = await startCluster({ name: 'mk8s-cmp', nodes: 1, bridge: 'mk8scmp0', nodeCidr: '172.31.207.0/24', podCidr: '10.250.0.0/16', serviceCidr: '10.251.0.0/16' });
+    try {
+      const otherNodes = await other.kubectl(['get', 'nodes']);
+      t.regex(otherNodes.stdout, /mk8s-cmp-control-plane\s+Ready/);
+      t.deepEqual((await readyNodes()).sort(), ['node-1', 'node-2'], 'the compose nodes stay Ready');
+      for (const ip of Object.values(nodeIp)) t.true((await get(`http://${ip}:31117/`)).ok, `NodePort on ${ip} with mk8s up running`);
+    } finally {
+      const d = await other.down();
+      t.is(d.code, 0, d.stderr);
+    }
+    t.true((await get(`http://${lb}/`)).ok, 'the LoadBalancer IP still answers after mk8s down');
 
     // Kill node-2's kubelet (by its PID) under a request loop on node-2's NodePort.
     const containersBefore = (await podContainers()).sort();
