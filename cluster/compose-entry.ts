@@ -185,8 +185,8 @@ async function node(e: ComposeEnv): Promise<void> {
       /* not registered yet, or the API is busy */
     }
     if (ready !== shown && !stopping) {
+      say(`node ${self.name}: ${ready ? 'Ready' : shown === undefined ? 'waiting to be Ready' : 'not Ready'}`);
       shown = ready;
-      say(`node ${self.name}: ${ready ? 'Ready' : 'not Ready'}`);
       if (ready) await writeFile(READY_FILE, '');
       else await rm(READY_FILE, { force: true });
     }

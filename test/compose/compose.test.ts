@@ -2,8 +2,9 @@
 // image builds through the offline base (images/base-offline.sh), two node
 // containers turn Ready, tutorial 000's traffic works (NodePort on both node
 // IPs and a LoadBalancer IP from the host, ClusterIP from a pod on the other
-// node, DNS from a pod), a killed kubelet recovers under a request loop, and
-// `docker-compose down -v` leaves the host as it was.
+// node, DNS from a pod), side by side with an `mk8s up` cluster, a killed
+// kubelet recovers under a request loop, a restarted node container brings
+// its pods back, and `docker-compose down -v` leaves the host as it was.
 // Its own project, ranges, API port and kubeconfig folder, so a user's
 // compose cluster (and `mk8s up` clusters) are left alone.
 import test from 'ava';
@@ -77,7 +78,7 @@ test.serial('the image builds through the offline base', async (t) => {
   t.log(`image build: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
-test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, kubelet kill recovers, down leaves nothing', async (t) => {
+test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, beside mk8s up, kubelet kill and node restart recover, down leaves nothing', async (t) => {
   const why = await whyNot();
   if (why) {
     t.log(`skipped: ${why}`);
@@ -205,6 +206,31 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, kubelet kil
     t.true(results.length > 5);
     t.true(results.slice(-3).every(Boolean), `requests answer after the restart (${results.filter(Boolean).length}/${results.length} ok)`);
     t.deepEqual((await podContainers()).sort(), containersBefore, 'no container leaked or lost');
+
+    // Restarting node-2's container: it removes its pods on the way down, the new kubelet starts them again.
+    const restartedAt = Date.now();
+    const restart = await compose(['restart', 'node-2'], 60_000);
+    t.is(restart.code, 0, restart.stderr);
+    await eventually(async () => {
+      const n = await c.get(R.nodes, undefined, 'node-2');
+      const ready = (n.status?.conditions ?? []).find((x: any) => x.type === 'Ready');
+      return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= Math.floor(restartedAt / 1000) * 1000 ? true : undefined;
+    }, 60_000, 250);
+    const onNode2 = pods.filter((p) => p.spec.nodeName === 'node-2').length;
+    await eventually(async () => {
+      const now = await podContainers();
+      const items = (await c.list(R.pods, 'default', { labelSelector: 'app=hello' })).items;
+      const fresh = now.filter((id) => !containersBefore.includes(id));
+      // Each node-2 pod: a new pause and a new app container; node-1's untouched.
+      return now.length === containersBefore.length && fresh.length === 2 * onNode2 && items.length === 3 && items.every((p) => isReady(p)) ? true : undefined;
+    }, 60_000, 250);
+    const leases = await compose(['exec', '-T', 'node-2', 'sh', '-c', 'ls /var/lib/mk8s/nodes/node-2/ipam/*/ | grep -c "^[0-9]"']);
+    t.is(Number(leases.stdout.trim()), onNode2, `node-2's IP leases are its pods' (${leases.stdout.trim()})`);
+    const afterRestart = await eventually(async () => {
+      const g = await get(`http://${nodeIp['node-2']}:31117/`);
+      return g.ok ? g : undefined;
+    }, 20_000, 250);
+    t.true(afterRestart!.ok, 'NodePort on node-2 after its restart');
   } finally {
     client?.close();
     const logs = await compose(['logs', '--no-color', '--tail', '40']);
