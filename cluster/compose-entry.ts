@@ -12,7 +12,7 @@
 //   service ranges, removed on SIGTERM (runs in the host's network namespace).
 // Each writes /run/mk8s-ready when it is up (the compose healthchecks).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,6 +82,9 @@ async function controlPlane(e: ComposeEnv): Promise<void> {
   if (hostFile) {
     await mkdir(dirname(hostFile), { recursive: true });
     await writeFile(hostFile, hostKubeconfig(await readFile(own, 'utf8'), Number(process.env.MK8S_HOST_API_PORT || e.apiPort)), { mode: 0o600 });
+    // The host user's, as the folder (the clone's .mk8s/): kubectl runs as them, not as root.
+    const owner = await stat(dirname(hostFile));
+    await chown(hostFile, owner.uid, owner.gid);
   }
   await writeFile(READY_FILE, '');
   say(`control plane ready: API server https://${composeControlPlaneArgv(e, '', '')[5]}:${e.apiPort}; kubeconfig for the host: ${process.env.MK8S_HOST_KUBECONFIG_SHOWN ?? hostFile ?? '-'}`);

@@ -9,7 +9,7 @@
 // compose cluster (and `mk8s up` clusters) are left alone.
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/http.js';
@@ -87,6 +87,8 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, beside mk8s
   }
   t.timeout(5 * 60_000);
   kubeDir = await mkdtemp(join(tmpdir(), 'mk8s-compose-e2e-'));
+  // As a clone's .mk8s/ of a user who is not root: the kubeconfig must be theirs.
+  await chown(kubeDir, 1000, 1000);
   // A run that died before its cleanup.
   await compose(['down', '-v', '--remove-orphans']);
   const before = await snapshotMachine();
@@ -101,6 +103,8 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, beside mk8s
     client = new Client(loadKubeconfig(kubeconfig));
     const c = client;
     t.regex(loadKubeconfig(kubeconfig).server, /^https:\/\/127\.0\.0\.1:16443$/);
+    const st = await stat(kubeconfig);
+    t.deepEqual([st.uid, st.gid, st.mode & 0o777], [1000, 1000, 0o600], 'the kubeconfig is the folder owner\'s, readable only by them');
     const readyNodes = async () => (await c.list(R.nodes, undefined)).items.filter((n) => (n.status?.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True')).map((n) => n.metadata.name!);
     await eventually(async () => ((await readyNodes().catch(() => [])).length === 2 ? true : undefined), 120_000, 250);
     const readySeconds = (Date.now() - started) / 1000;
