@@ -18,7 +18,7 @@ import type { KubeObject } from '../../api/types.js';
 import { exec } from '../../cluster/exec.js';
 import { eventually } from '../../testkit/api.js';
 import { R, isReady, startCluster } from '../../testkit/cluster.js';
-import { repoRoot, run } from '../../testkit/process.js';
+import { mk8sBin, repoRoot, run } from '../../testkit/process.js';
 import { diffSnapshots, snapshotMachine, whyNoClusterTests } from '../cluster/machine.js';
 
 const NET = '172.29.7';
@@ -115,6 +115,9 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, beside mk8s
     const k = await kubectl(['get', 'nodes', '-o', 'wide']);
     t.is(k.code, 0, k.stderr);
     t.regex(k.stdout, new RegExp(`node-2\\s+Ready.*${NET.replace(/\./g, '\\.')}\\.12`));
+    const hostMk8s = await run(process.execPath, [mk8sBin, '--kubeconfig', kubeconfig, 'get', 'nodes']);
+    t.is(hostMk8s.code, 0, hostMk8s.stderr);
+    t.regex(hostMk8s.stdout, /node-1\s+Ready/);
     const inside = await compose(['exec', '-T', 'control-plane', 'mk8s', 'get', 'nodes']);
     t.is(inside.code, 0, inside.stderr);
     t.regex(inside.stdout, /node-1\s+Ready/);
