@@ -26,7 +26,7 @@ FROM ${BASE_IMAGE}
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       iptables iproute2 procps containernetworking-plugins busybox-static curl dnsutils ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 COPY --from=docker-cli /usr/local/bin/docker /usr/local/bin/docker
 WORKDIR /opt/mk8s
 # Runtime dependencies: a layer rebuilt only when the lock file changes.
