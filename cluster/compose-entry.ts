@@ -70,7 +70,15 @@ async function controlPlane(e: ComposeEnv): Promise<void> {
     say(`control plane exited (${signal ?? code})`);
     process.exit(code ?? 1);
   });
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      // `down` stops the nodes first: pods of a node that could not remove them itself (killed) go now.
+      removeOrphanPods(e)
+        .then((n) => n && say(`control plane: removed ${n} pod container(s) of stopped nodes`))
+        .catch((err) => say(`control plane: leftover pods not removed: ${(err as Error).message}`))
+        .finally(() => child.kill(sig));
+    });
+  }
   const own = join(e.dataDir, 'apiserver', 'kubeconfig');
   const client = await waitForApi(own, 60_000, () => !exited);
   client.close();
@@ -206,6 +214,27 @@ async function hostPathOf(self: { name: string; ip: string }, dir: string): Prom
   const m = me.Mounts.find((x) => x.Destination === dir);
   if (!m?.Source) throw new Error(`this node's container has no mount at ${dir}`);
   return m.Source;
+}
+
+/**
+ * The pod containers of this project's node services whose container is not
+ * running (a node removes its own pods when it stops; one killed outright
+ * cannot). A node that runs keeps its pods, so a lone restart of the control
+ * plane touches nothing.
+ */
+async function removeOrphanPods(e: ComposeEnv): Promise<number> {
+  const docker = new Docker();
+  const me = await docker.getContainer(hostname()).inspect();
+  const project = me.Config.Labels['com.docker.compose.project'];
+  if (!project) return 0;
+  const all = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } });
+  let removed = 0;
+  for (const c of all) {
+    if (c.Command.split(' ').at(-1) !== 'node' || c.State === 'running') continue;
+    const service = c.Labels['com.docker.compose.service'];
+    if (service) removed += await removePods(service, join(e.dataDir, 'nodes', service, 'ipam'));
+  }
+  return removed;
 }
 
 /** Force-removes the containers the kubelet made for this node (label io.mk8s.node). */

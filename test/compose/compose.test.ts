@@ -238,6 +238,11 @@ test.serial('docker-compose up: 2 Ready nodes, tutorial 000 traffic, beside mk8s
       return g.ok ? g : undefined;
     }, 20_000, 250);
     t.true(afterRestart!.ok, 'NodePort on node-2 after its restart');
+
+    // A node container killed outright cannot remove its pods: `down` still must (the control plane does, after the nodes stop).
+    t.true((await podContainers()).length > 0);
+    const kill = await compose(['kill', '-s', 'SIGKILL', 'node-1']);
+    t.is(kill.code, 0, kill.stderr);
   } finally {
     client?.close();
     const logs = await compose(['logs', '--no-color', '--tail', '40']);
