@@ -12,7 +12,7 @@
 //   service ranges, removed on SIGTERM (runs in the host's network namespace).
 // Each writes /run/mk8s-ready when it is up (the compose healthchecks).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chown, copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ import { ensureCA, ensureNodeServingCert } from '../apiserver/certs.js';
 import { controlPlaneEntry } from './control-plane.js';
 import { exec } from './exec.js';
 import { LABEL as LABELS } from '../kubelet/runtime.js';
-import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, hostKubeconfig, type ComposeEnv } from './compose-layout.js';
+import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, controlPlaneIp, hostKubeconfig, type ComposeEnv } from './compose-layout.js';
 
 const READY_FILE = '/run/mk8s-ready';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,9 +93,10 @@ async function controlPlane(e: ComposeEnv): Promise<void> {
     // The host user's, as the folder (the clone's .mk8s/): kubectl runs as them, not as root.
     const owner = await stat(dirname(hostFile));
     await chown(hostFile, owner.uid, owner.gid);
+    await chmod(hostFile, 0o600);
   }
   await writeFile(READY_FILE, '');
-  say(`control plane ready: API server https://${composeControlPlaneArgv(e, '', '')[5]}:${e.apiPort}; kubeconfig for the host: ${process.env.MK8S_HOST_KUBECONFIG_SHOWN ?? hostFile ?? '-'}`);
+  say(`control plane ready: API server https://${controlPlaneIp(e)}:${e.apiPort} (from the host: https://127.0.0.1:${process.env.MK8S_HOST_API_PORT || e.apiPort}); kubeconfig for the host: ${process.env.MK8S_HOST_KUBECONFIG_SHOWN ?? hostFile ?? '-'}`);
 }
 
 // ------------------------------------------------------------------- node
