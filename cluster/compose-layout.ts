@@ -29,7 +29,7 @@ export const composeDefaults: ComposeEnv = {
   clusterName: 'mk8s-compose',
   nodeCidr: '172.19.0.0/24',
   podCidr: '10.245.0.0/16',
-  serviceCidr: '10.111.0.0/16',
+  serviceCidr: '10.128.0.0/16',
   apiPort: 6443,
   dataDir: '/var/lib/mk8s',
 };

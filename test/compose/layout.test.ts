@@ -4,7 +4,7 @@
 import test from 'ava';
 import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, hostKubeconfig, nodeRoutes, podCidrOf } from '../../cluster/compose-layout.js';
 
-const env = composeEnv({ MK8S_NODE_CIDR: '172.19.0.0/24', MK8S_POD_CIDR: '10.245.0.0/16', MK8S_SERVICE_CIDR: '10.111.0.0/16' });
+const env = composeEnv({ MK8S_NODE_CIDR: '172.19.0.0/24', MK8S_POD_CIDR: '10.245.0.0/16', MK8S_SERVICE_CIDR: '10.128.0.0/16' });
 
 test('a node is named by its service and gets the pod /24 of its address', (t) => {
   const n = composeNode(env, 'node-1', '172.19.0.11');
@@ -17,7 +17,7 @@ test('a node is named by its service and gets the pod /24 of its address', (t) =
 });
 
 test('bad ranges are refused as mk8s up refuses them', (t) => {
-  t.throws(() => composeEnv({ MK8S_POD_CIDR: '10.111.0.0/16' }), { message: /overlaps/ });
+  t.throws(() => composeEnv({ MK8S_POD_CIDR: '10.128.0.0/16' }), { message: /overlaps/ });
   t.throws(() => composeEnv({ MK8S_NODE_CIDR: '172.19.0.0/23' }), { message: /must be a \/24/ });
   t.throws(() => composeEnv({ MK8S_NODE_CIDR: 'x' }), { message: /invalid CIDR/ });
   t.throws(() => composeEnv({ MK8S_API_PORT: '70000' }), { message: /MK8S_API_PORT/ });
@@ -27,7 +27,7 @@ test('bad ranges are refused as mk8s up refuses them', (t) => {
 test('node routes: safety routes, then host-gw to every other possible node', (t) => {
   const self = composeNode(env, 'node-1', '172.19.0.11');
   const routes = nodeRoutes(env, self).map((r) => r.join(' '));
-  t.deepEqual(routes.slice(0, 2), ['unreachable 10.245.0.0/16', 'unreachable 10.111.0.0/16']);
+  t.deepEqual(routes.slice(0, 2), ['unreachable 10.245.0.0/16', 'unreachable 10.128.0.0/16']);
   t.true(routes.includes('10.245.12.0/24 via 172.19.0.12'));
   t.true(routes.includes('10.245.10.0/24 via 172.19.0.10'));
   t.true(routes.includes('10.245.199.0/24 via 172.19.0.199'));
@@ -44,7 +44,7 @@ test('node agents: mk8s up flags in the container namespace, CA and certificates
   t.is(flag(kubelet.argv, '--node-name'), 'node-2');
   t.is(flag(kubelet.argv, '--pod-cidr'), '10.245.12.0/24');
   t.is(flag(kubelet.argv, '--node-ip'), '172.19.0.12');
-  t.is(flag(kubelet.argv, '--cluster-dns'), '10.111.0.10');
+  t.is(flag(kubelet.argv, '--cluster-dns'), '10.128.0.10');
   t.is(flag(kubelet.argv, '--kubeconfig'), '/var/lib/mk8s/kubeconfig');
   t.is(flag(kubelet.argv, '--tls-cert-file'), '/var/lib/mk8s/pki/kubelet-node-2.crt');
   t.is(flag(kubelet.argv, '--client-ca-file'), '/var/lib/mk8s/apiserver/ca.crt');
@@ -52,7 +52,7 @@ test('node agents: mk8s up flags in the container namespace, CA and certificates
   t.false(kubelet.argv.includes('--control-plane'));
   t.is(proxy.role, 'proxy');
   t.is(flag(proxy.argv, '--cluster-cidr'), '10.245.0.0/16');
-  t.is(flag(proxy.argv, '--service-cidr'), '10.111.0.0/16');
+  t.is(flag(proxy.argv, '--service-cidr'), '10.128.0.0/16');
 });
 
 test('control plane on .2 with the pool .200-.250; the host kubeconfig points at the loopback', (t) => {
@@ -79,7 +79,7 @@ test('the shipped compose files: ranges apart from mk8s up, nodes named and addr
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   const e = composeEnv({ ...dotenv, MK8S_NODE_CIDR: `${dotenv.MK8S_NODE_NET}.0/24` });
-  t.deepEqual([e.nodeCidr, e.podCidr, e.serviceCidr], ['172.19.0.0/24', '10.245.0.0/16', '10.111.0.0/16']);
+  t.deepEqual([e.nodeCidr, e.podCidr, e.serviceCidr], ['172.19.0.0/24', '10.245.0.0/16', '10.128.0.0/16']);
   for (const ours of [e.nodeCidr, e.podCidr, e.serviceCidr]) {
     for (const theirs of [defaultClusterOptions.nodeCidr, defaultClusterOptions.podCidr, defaultClusterOptions.serviceCidr]) {
       t.false(cidrsOverlap(parseCidr(ours), parseCidr(theirs)), `${ours} overlaps mk8s up's ${theirs}`);
