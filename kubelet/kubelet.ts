@@ -18,7 +18,8 @@ import { Informer } from '../client/informer.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { podActions, podStatus, sandboxesOf, type ObservedContainer, type PodAction, type PodObservation, type WaitingReason } from './desired.js';
 import { containerEnv, expandCommand } from './envvars.js';
-import { DockerRuntime, podRef, type PodRef } from './runtime.js';
+import { DockerRuntime, podContext, podRef, type PodRef } from './runtime.js';
+import { KubeletMetrics } from './metrics.js';
 import { Cni } from './cni.js';
 import { ProbeManager } from './prober.js';
 import { ImagePuller, pullPolicyOf } from './images.js';
@@ -72,6 +73,7 @@ interface Blocked extends WaitingReason {
 export class Kubelet {
   readonly runtime: DockerRuntime;
   readonly cni: Cni;
+  readonly metrics = new KubeletMetrics();
   readonly pods: Informer;
   private services: Informer;
   private recorder: EventRecorder;
@@ -86,6 +88,8 @@ export class Kubelet {
   private wakeTimers = new Map<string, NodeJS.Timeout>();
   private blocked = new Map<string, Map<string, Blocked>>();
   private lastStatus = new Map<string, string>();
+  /** Pod IPs by sandbox ID, as CNI ADD returned them (the IPAM store is read only for sandboxes not in here). */
+  private podIPs = new Map<string, string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private eventStream: { destroy(): void } | undefined;
@@ -97,6 +101,7 @@ export class Kubelet {
   constructor(readonly o: KubeletOptions) {
     this.log = o.logger.child({ component: 'kubelet', node: o.nodeName });
     this.runtime = new DockerRuntime(o.nodeName);
+    this.runtime.onOp = (op, uid) => this.metrics.dockerOp(op, uid);
     this.cni = new Cni({ podCidr: o.podCidr, ipamDir: join(o.rootDir, 'ipam'), binDir: o.cniBinDir });
     this.pods = new Informer(o.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: this.log });
     this.services = new Informer(o.client, R.services, { log: this.log });
@@ -160,6 +165,7 @@ export class Kubelet {
 
   private onPod(p: KubeObject) {
     this.byUid.set(p.metadata.uid!, p);
+    this.metrics.podSeen(p.metadata.uid!, p.metadata.namespace!, p.metadata.name!, Date.now());
     this.schedule(p.metadata.uid!);
   }
 
@@ -184,7 +190,8 @@ export class Kubelet {
               try {
                 const ev = JSON.parse(line);
                 const uid = ev.Actor?.Attributes?.['io.mk8s.pod-uid'];
-                if (uid) this.schedule(uid);
+                // The echo of the kubelet's own start or remove changes nothing its sync does not know.
+                if (uid && !this.runtime.isOwnEcho(ev.Actor?.ID ?? ev.id, ev.Action ?? ev.status)) this.schedule(uid);
               } catch {
                 /* partial line */
               }
@@ -233,7 +240,7 @@ export class Kubelet {
     while (w.again && !this.stopped) {
       w.again = false;
       try {
-        await this.syncPod(uid);
+        await podContext.run(uid, () => this.syncPod(uid));
       } catch (e) {
         const pod = this.byUid.get(uid);
         this.log.warn({ pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : uid, err: (e as Error).message }, 'pod sync failed');
@@ -259,7 +266,14 @@ export class Kubelet {
     const containers = found?.containers ?? [];
     const sandbox = sandboxesOf({ containers })[0];
     let podIP: string | undefined;
-    if (sandbox?.state === 'running') podIP = (await this.cni.leases()).get(sandbox.id);
+    if (sandbox?.state === 'running') {
+      podIP = this.podIPs.get(sandbox.id);
+      if (!podIP) {
+        // A sandbox from before this kubelet started (or one whose network is not set up): the IPAM store knows.
+        podIP = (await this.cni.leases()).get(sandbox.id);
+        if (podIP) this.podIPs.set(sandbox.id, podIP);
+      }
+    }
     return { obs: { containers, podIP }, ref: found?.ref };
   }
 
@@ -277,9 +291,11 @@ export class Kubelet {
   }
 
   async syncPod(uid: string): Promise<void> {
+    let known: PodObservation | undefined;
     for (let round = 0; round < 8 && !this.stopped; round++) {
       const pod = this.byUid.get(uid);
-      const { obs, ref } = await this.observe(uid);
+      const { obs, ref } = known ? { obs: known, ref: undefined } : await this.observe(uid);
+      known = undefined;
       if (!pod && obs.containers.length === 0) {
         this.forget(uid);
         return;
@@ -298,7 +314,9 @@ export class Kubelet {
         }
         return;
       }
-      await this.apply(uid, pod, ref ?? (pod ? podRef(pod) : undefined), obs, effective);
+      const made = await this.apply(uid, pod, ref ?? (pod ? podRef(pod) : undefined), obs, effective);
+      // A new sandbox and nothing else: what Docker would show next is known (one list call fewer per pod).
+      if (made && effective.length === 1 && obs.containers.length === 0) known = { containers: [made.sandbox], podIP: made.ip };
       if (effective.some((a) => a.type === 'deletePod')) {
         this.forget(uid);
         return;
@@ -307,6 +325,7 @@ export class Kubelet {
   }
 
   private forget(uid: string) {
+    this.metrics.podGone(uid);
     this.probes.forgetPod(uid);
     this.images.forgetPod(uid);
     this.blocked.delete(uid);
@@ -319,7 +338,9 @@ export class Kubelet {
     return join(this.o.rootDir, 'pods', uid);
   }
 
-  private async apply(uid: string, pod: KubeObject | undefined, ref: PodRef | undefined, obs: PodObservation, actions: PodAction[]): Promise<void> {
+  /** Carries the actions out; returns the sandbox it created (with its IP), if it did. */
+  private async apply(uid: string, pod: KubeObject | undefined, ref: PodRef | undefined, obs: PodObservation, actions: PodAction[]): Promise<{ sandbox: ObservedContainer; ip: string } | undefined> {
+    let made: { sandbox: ObservedContainer; ip: string } | undefined;
     const name = pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : ref ? `${ref.namespace}/${ref.name}` : uid;
     // Stops run together (each may wait out its grace period); the rest in order.
     const kills = actions.filter((a) => a.type === 'killContainer');
@@ -339,7 +360,7 @@ export class Kubelet {
         case 'killContainer':
           break;
         case 'createSandbox':
-          await this.createSandbox(pod!, a.attempt);
+          made = await this.createSandbox(pod!, a.attempt);
           break;
         case 'setupNetwork': {
           const ip = await this.setupNetwork(pod!, a.sandbox);
@@ -369,26 +390,27 @@ export class Kubelet {
           break;
       }
     }
+    return made;
   }
 
   // ------------------------------------------------------------ actions
 
-  private async createSandbox(pod: KubeObject, attempt: number): Promise<void> {
+  private async createSandbox(pod: KubeObject, attempt: number): Promise<{ sandbox: ObservedContainer; ip: string }> {
     const ref = podRef(pod);
     const dir = this.podDir(ref.uid);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'resolv.conf'), this.resolvConf(pod));
     await writeFile(join(dir, 'etc-hosts'), this.hostsFile(pod, undefined));
-    let sandbox: { id: string; pid: number };
+    let sandbox: ObservedContainer;
     try {
       sandbox = await this.runtime.createSandbox(ref, { hostname: pod.spec?.hostname ?? pod.metadata.name!, attempt });
     } catch (e) {
       this.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
       throw e;
     }
-    const observed = { id: sandbox.id, pid: sandbox.pid } as ObservedContainer;
-    const ip = await this.setupNetwork(pod, observed);
+    const ip = await this.setupNetwork(pod, sandbox);
     this.log.info({ pod: `${ref.namespace}/${ref.name}`, ip, sandbox: sandbox.id.slice(0, 12) }, 'sandbox started');
+    return { sandbox, ip };
   }
 
   private async setupNetwork(pod: KubeObject, sandbox: ObservedContainer): Promise<string> {
@@ -397,6 +419,7 @@ export class Kubelet {
     if (!pid) throw new Error(`sandbox ${sandbox.id.slice(0, 12)} is not running`);
     try {
       const ip = await this.cni.add({ containerId: sandbox.id, netns: `/proc/${pid}/ns/net`, podName: ref.name, podNamespace: ref.namespace });
+      this.podIPs.set(sandbox.id, ip);
       await writeFile(join(this.podDir(ref.uid), 'etc-hosts'), this.hostsFile(pod, ip));
       return ip;
     } catch (e) {
@@ -411,6 +434,7 @@ export class Kubelet {
     const pid = s.state === 'running' ? (s.pid ?? (await this.runtime.pid(s.id))) : undefined;
     // As StopPodSandbox: the network goes first (CNI DEL releases the IP), then the container.
     await this.cni.del({ containerId: s.id, netns: pid ? `/proc/${pid}/ns/net` : '', podName: ref.name, podNamespace: ref.namespace });
+    this.podIPs.delete(s.id);
     await this.runtime.stop(s.id, 0);
     await this.runtime.remove(s.id);
   }
@@ -558,8 +582,10 @@ export class Kubelet {
     }
     const { resourceVersion: _rv, ...metadata } = pod.metadata;
     try {
+      this.metrics.statusWrites++;
       await this.o.client.update(R.pods, { ...pod, metadata, status }, 'status');
       this.lastStatus.set(uid, text);
+      if (status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True')) this.metrics.podReady(uid, Date.now());
       const prevPhase = pod.status?.phase;
       if (prevPhase !== status.phase) this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, phase: status.phase, podIP: status.podIP }, 'pod status');
     } catch (e) {
@@ -603,7 +629,7 @@ export class Kubelet {
   private async health(): Promise<{ runtimeUp: boolean; networkReady: boolean }> {
     let runtimeUp = true;
     try {
-      await this.runtime.docker.ping();
+      await this.runtime.ping();
     } catch {
       runtimeUp = false;
     }

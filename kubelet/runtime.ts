@@ -2,6 +2,7 @@
 // io.mk8s.* labels that let a restarted kubelet find what it owns, and the
 // reads that turn them back into ObservedContainers. No decisions here.
 import Docker from 'dockerode';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import type { KubeObject } from '../api/types.js';
 import type { ObservedContainer, RunState } from './desired.js';
@@ -19,6 +20,9 @@ export const LABEL = {
 } as const;
 
 export const PAUSE_IMAGE = 'mk8s/pause:1.0';
+
+/** The pod UID whose sync is running: each Docker operation counts for it (see DockerRuntime's `onOp`). */
+export const podContext = new AsyncLocalStorage<string>();
 
 export interface PodRef {
   uid: string;
@@ -62,8 +66,14 @@ function runState(s: string | undefined): RunState {
 
 export class DockerRuntime {
   readonly docker: Docker;
-  /** Inspections of containers that can no longer change (exited), by ID. */
-  private finished = new Map<string, ObservedContainer>();
+  /**
+   * Inspections that stay true while Docker lists the container in the same
+   * state, by ID: an exited container can no longer change, and a running
+   * one keeps its PID and start time until it exits (restart policy `no`).
+   */
+  private known = new Map<string, ObservedContainer>();
+  /** Called for every Docker API operation, with the pod whose sync made it (podContext). */
+  onOp: (op: string, podUid: string | undefined) => void = () => undefined;
 
   constructor(
     readonly node: string,
@@ -72,8 +82,18 @@ export class DockerRuntime {
     this.docker = docker ?? new Docker();
   }
 
+  private op(name: string): void {
+    this.onOp(name, podContext.getStore());
+  }
+
   async version(): Promise<string> {
+    this.op('version');
     return (await this.docker.version()).Version;
+  }
+
+  async ping(): Promise<void> {
+    this.op('ping');
+    await this.docker.ping();
   }
 
   podLabels(pod: PodRef, container: string, role: 'pause' | 'app', attempt: number, requestedImage: string): Record<string, string> {
@@ -93,6 +113,7 @@ export class DockerRuntime {
   async listPods(podUid?: string): Promise<Map<string, ObservedPod>> {
     const labels = [`${LABEL.node}=${this.node}`];
     if (podUid) labels.push(`${LABEL.uid}=${podUid}`);
+    this.op('list_containers');
     const list = await this.docker.listContainers({ all: true, filters: { label: labels } });
     const out = new Map<string, ObservedPod>();
     const seen = new Set<string>();
@@ -109,20 +130,26 @@ export class DockerRuntime {
         pod.containers.push(observed);
       }),
     );
-    if (!podUid) for (const id of this.finished.keys()) if (!seen.has(id)) this.finished.delete(id);
+    if (!podUid) for (const id of this.known.keys()) if (!seen.has(id)) this.known.delete(id);
     return out;
   }
 
   private async observe(id: string, listed: RunState): Promise<ObservedContainer | undefined> {
-    const cached = this.finished.get(id);
-    if (cached && listed === 'exited') return cached;
+    const cached = this.known.get(id);
+    if (cached && cached.state === listed && (listed === 'exited' || listed === 'running')) return cached;
     let i: Docker.ContainerInspectInfo;
     try {
+      this.op('inspect_container');
       i = await this.docker.getContainer(id).inspect();
     } catch (e) {
       if ((e as any).statusCode === 404) return undefined;
       throw e;
     }
+    return this.remember(i);
+  }
+
+  /** An inspection as an ObservedContainer, kept while it stays true (see `known`). */
+  private remember(i: Docker.ContainerInspectInfo): ObservedContainer {
     const l = i.Config.Labels ?? {};
     const st = i.State;
     const state = runState(st.Status);
@@ -142,14 +169,16 @@ export class DockerRuntime {
       c.finishedAt = st.FinishedAt;
       if (st.OOMKilled) c.oomKilled = true;
       if (st.Error) c.error = st.Error;
-      this.finished.set(id, c);
     }
     if (state === 'running' && st.Pid) c.pid = st.Pid;
+    if (state === 'running' || state === 'exited') this.known.set(i.Id, c);
+    else this.known.delete(i.Id);
     return c;
   }
 
   /** The tags (and repo@digest references) of the images on the machine. */
   async imageTags(): Promise<Set<string>> {
+    this.op('list_images');
     const images = await this.docker.listImages();
     return new Set(images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((t) => t !== '<none>:<none>' && t !== '<none>@<none>'));
   }
@@ -157,6 +186,7 @@ export class DockerRuntime {
   /** `docker pull`: resolves when Docker has the image; rejects with Docker's error, or once `signal` aborts (the request is closed, which cancels the pull). */
   async pullImage(ref: string, o: { signal: AbortSignal; progress: () => void }): Promise<void> {
     if (o.signal.aborted) throw new Error('aborted');
+    this.op('pull_image');
     const stream = (await this.docker.pull(ref, { abortSignal: o.signal })) as Readable;
     await new Promise<void>((resolve, reject) => {
       let buf = '';
@@ -194,26 +224,58 @@ export class DockerRuntime {
     });
   }
 
+  /**
+   * `docker create` under a name; a leftover of that name (a kubelet that
+   * died between create and start) is removed first, only when Docker
+   * says the name is taken, so the usual case costs one call.
+   */
+  private async create(opts: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      this.op('create_container');
+      return await this.docker.createContainer(opts);
+    } catch (e) {
+      if ((e as any).statusCode !== 409 || !opts.name) throw e;
+      await this.removeByName(opts.name);
+      this.op('create_container');
+      return await this.docker.createContainer(opts);
+    }
+  }
+
+  /** Events the kubelet's own calls will cause (`start:<id>`, `destroy:<id>`), with when: their echo needs no sync. */
+  private own = new Map<string, number>();
+
+  private expect(action: 'start' | 'destroy', id: string): void {
+    const now = Date.now();
+    this.own.set(`${action}:${id}`, now);
+    if (this.own.size > 256) for (const [k, at] of this.own) if (now - at > 60_000) this.own.delete(k);
+  }
+
+  /** Whether a container event is the echo of the kubelet's own start or remove (consumed: it matches once). */
+  isOwnEcho(id: string, action: string): boolean {
+    return this.own.delete(`${action}:${id}`);
+  }
+
   /** The pause container: holds the pod's network namespace (set up by CNI), hostname = pod name. */
-  async createSandbox(pod: PodRef, o: SandboxOptions): Promise<{ id: string; pid: number }> {
+  async createSandbox(pod: PodRef, o: SandboxOptions): Promise<ObservedContainer> {
     const name = containerName(pod, 'POD', o.attempt);
-    await this.removeByName(name);
-    const c = await this.docker.createContainer({
+    const c = await this.create({
       name,
       Image: PAUSE_IMAGE,
       Hostname: o.hostname.slice(0, 63),
       Labels: this.podLabels(pod, 'POD', 'pause', o.attempt, PAUSE_IMAGE),
       HostConfig: { NetworkMode: 'none', IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
     });
+    this.expect('start', c.id);
+    this.op('start_container');
     await c.start();
-    const i = await c.inspect();
-    return { id: c.id, pid: i.State.Pid };
+    // The PID (for CNI's netns path) and the start time; kept, so the next sync needs no inspection.
+    this.op('inspect_container');
+    return this.remember(await c.inspect());
   }
 
   /** An app container in the sandbox's namespaces; returns its ID once started. */
   async startApp(pod: PodRef, o: AppContainerOptions, requestedImage: string): Promise<string> {
     const name = containerName(pod, o.spec.name, o.attempt);
-    await this.removeByName(name);
     const opts: Docker.ContainerCreateOptions = {
       name,
       Image: o.image,
@@ -237,7 +299,9 @@ export class DockerRuntime {
     } else if (o.args?.length) opts.Cmd = o.args;
     if (o.spec.workingDir) opts.WorkingDir = o.spec.workingDir;
     // Ports are informational in a pod (Docker refuses to expose them in a shared network namespace anyway).
-    const c = await this.docker.createContainer(opts);
+    const c = await this.create(opts);
+    this.expect('start', c.id);
+    this.op('start_container');
     await c.start();
     return c.id;
   }
@@ -245,6 +309,7 @@ export class DockerRuntime {
   /** SIGTERM (the image's stop signal), SIGKILL after `graceSeconds`, as `docker stop -t`. */
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
+      this.op('stop_container');
       await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(graceSeconds)) });
     } catch (e) {
       const code = (e as any).statusCode;
@@ -253,16 +318,19 @@ export class DockerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    this.expect('destroy', id);
     try {
+      this.op('remove_container');
       await this.docker.getContainer(id).remove({ force: true });
     } catch (e) {
       if ((e as any).statusCode !== 404) throw e;
     }
-    this.finished.delete(id);
+    this.known.delete(id);
   }
 
   private async removeByName(name: string): Promise<void> {
     try {
+      this.op('remove_container');
       await this.docker.getContainer(name).remove({ force: true });
     } catch (e) {
       if ((e as any).statusCode !== 404) throw e;
@@ -271,6 +339,7 @@ export class DockerRuntime {
 
   async pid(id: string): Promise<number | undefined> {
     try {
+      this.op('inspect_container');
       const i = await this.docker.getContainer(id).inspect();
       return i.State.Running ? i.State.Pid : undefined;
     } catch {
@@ -280,6 +349,7 @@ export class DockerRuntime {
 
   /** Run a command in a container to completion (exec probes): exit code and output, or a timeout. */
   async execOnce(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    this.op('exec');
     const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const out = new PassThrough();

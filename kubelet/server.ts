@@ -6,6 +6,7 @@
 //   GET /exec/NS/POD/CONTAINER?command=…&stdin=&stdout=&stderr=&tty=   (WebSocket, channel.k8s.io v4/v5)
 //   GET /attach/NS/POD/CONTAINER?stdin=&stdout=&stderr=&tty=           (WebSocket, the same protocol)
 //   GET /portForward/NS/POD                                             (WebSocket, see portforward.ts)
+//   GET /metrics                                                        (Prometheus text, see metrics.ts)
 // as the kubelet's streaming server answers the apiserver's pods/log,
 // pods/exec and pods/portforward.
 import http from 'node:http';
@@ -76,6 +77,11 @@ export async function startStreamServer(k: Kubelet, o: { host: string; port: num
     const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (url.pathname === '/healthz') {
       res.end('ok');
+      return;
+    }
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end(k.metrics.render());
       return;
     }
     if (segs[0] === 'containerLogs' && segs.length === 4 && req.method === 'GET') {
