@@ -187,8 +187,10 @@ export interface PullerOptions {
   progressDeadlineMs?: number;
   /** How long an unreachable registry is not tried again (default 5 min). */
   registryDownMs?: number;
-  /** How long the list of images on the machine is reused (default 5 s; a miss looks again). */
+  /** How long the list of images on the machine is reused (default 5 s) while no image events come in (see `watching`). */
   listCacheMs?: number;
+  /** A miss (absent image, or a stand-in) looks again unless the list is younger than this (default 1 s). */
+  freshMs?: number;
   now?: () => number;
 }
 
@@ -199,6 +201,12 @@ export class ImagePuller {
   private backOff = new Map<string, { delayMs: number; lastAt: number }>();
   private inflight = new Map<string, Promise<{ ok: true; ms: number } | { ok: false; error: string }>>();
   private tags: { at: number; tags: Set<string> } | undefined;
+  /** The listing in flight: pods asking at once share one Docker call. */
+  private listing: Promise<Set<string>> | undefined;
+  /** Bumped by `invalidate`: a listing that started before is not kept. */
+  private generation = 0;
+  /** Docker's image events reach `invalidate` (the kubelet watches them): the list stays valid until one comes. */
+  private watched = false;
   private now: () => number;
 
   constructor(
@@ -208,10 +216,47 @@ export class ImagePuller {
     this.now = o.now ?? Date.now;
   }
 
-  private async present(fresh: boolean): Promise<(ref: string) => boolean> {
-    const now = this.now();
-    if (fresh || !this.tags || now - this.tags.at > (this.o.listCacheMs ?? 5000)) this.tags = { at: now, tags: await this.store.imageTags() };
-    return presentIn(this.tags.tags);
+  /** Whether image events are being delivered to `invalidate` (false while the event stream is down). */
+  watching(live: boolean): void {
+    this.watched = live;
+  }
+
+  /** Images changed on the machine (pulled, tagged, loaded, removed): the next look lists them again. */
+  invalidate(): void {
+    this.generation++;
+    this.tags = undefined;
+  }
+
+  /**
+   * The machine's images: `cached` reuses the list while image events are
+   * watched (else for listCacheMs), `fresh` while it is younger than
+   * freshMs, `force` always lists (after a pull).
+   */
+  private async present(mode: 'cached' | 'fresh' | 'force'): Promise<(ref: string) => boolean> {
+    const age = this.tags ? this.now() - this.tags.at : Infinity;
+    const valid = mode === 'cached' ? this.watched || age <= (this.o.listCacheMs ?? 5000) : mode === 'fresh' ? age <= (this.o.freshMs ?? 1000) : false;
+    if (valid && this.tags) return presentIn(this.tags.tags);
+    if (mode === 'force') {
+      // Not a listing that started before the pull ended.
+      this.invalidate();
+      this.listing = undefined;
+    }
+    return presentIn(await this.list());
+  }
+
+  private async list(): Promise<Set<string>> {
+    if (!this.listing) {
+      const generation = this.generation;
+      const at = this.now();
+      this.listing = this.store.imageTags().then(
+        (tags) => {
+          if (generation === this.generation) this.tags = { at, tags };
+          return tags;
+        },
+      );
+      void this.listing.finally(() => (this.listing = undefined)).catch(() => undefined);
+    }
+    return this.listing;
   }
 
   private facts(image: string, policy: PullPolicy, key: string, present: (ref: string) => boolean): ImageFacts {
@@ -234,18 +279,18 @@ export class ImagePuller {
    */
   async ensure(image: string, policy: PullPolicy, podUid: string, event: (e: ImageEvent) => void): Promise<ImagePlan> {
     const key = `${podUid}/${image}`;
-    let present = await this.present(false);
+    let present = await this.present('cached');
     let plan = planImage(this.facts(image, policy, key, present), this.now());
     if (plan.kind !== 'run' || plan.standIn) {
       // Built or pulled since the last look?
-      present = await this.present(true);
+      present = await this.present('fresh');
       plan = planImage(this.facts(image, policy, key, present), this.now());
     }
     if (plan.kind !== 'pull') return this.emit(plan, key, event);
     event({ type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` });
     const started = this.now();
     const r = await this.pull(image);
-    const facts = this.facts(image, policy, key, r.ok ? await this.present(true) : present);
+    const facts = this.facts(image, policy, key, r.ok ? await this.present('force') : present);
     const result = r.ok ? { ok: true as const, ms: r.ms, waitedMs: this.now() - started } : r;
     return this.emit(afterPull(facts, result), key, event);
   }

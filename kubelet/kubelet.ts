@@ -93,6 +93,7 @@ export class Kubelet {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private eventStream: { destroy(): void } | undefined;
+  private imageEventStream: { destroy(): void } | undefined;
   private facts!: NodeFacts;
   private nodeUid: string | undefined;
   private leaseAcquired: string | undefined;
@@ -147,6 +148,7 @@ export class Kubelet {
     // Adopt what we find: running pods keep running; containers of pods gone from the API are orphans.
     await this.resyncAll().catch((e) => this.log.warn({ err: (e as Error).message }, 'first sync failed (is Docker up?)'));
     void this.watchDocker();
+    void this.watchImages();
     this.timers.push(setInterval(() => void this.resyncAll().catch((e) => this.log.warn({ err: e.message }, 'resync failed')), this.o.resyncIntervalMs ?? 10_000));
     this.timers.push(setInterval(() => void this.updateNodeStatus(), this.o.statusIntervalMs ?? 10_000));
     this.timers.push(setInterval(() => void this.renewLease(), this.o.leaseIntervalMs ?? 10_000));
@@ -158,6 +160,7 @@ export class Kubelet {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.wakeTimers.values()) clearTimeout(t);
     this.eventStream?.destroy();
+    this.imageEventStream?.destroy();
     this.probes.stop();
     await Promise.all([this.pods.stop(), this.services.stop()]);
     await this.recorder.stop();
@@ -204,6 +207,29 @@ export class Kubelet {
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'docker events failed');
       }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** Docker's image events keep the kubelet's list of images current, so a pod start does not list them again. */
+  private async watchImages(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const stream = await this.runtime.imageEvents();
+        this.imageEventStream = stream;
+        // Whatever changed while the stream was down is not known: list again at the next look.
+        this.images.invalidate();
+        this.images.watching(true);
+        await new Promise<void>((resolve) => {
+          stream.on('data', () => this.images.invalidate());
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', resolve);
+        });
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'docker image events failed');
+      }
+      this.images.watching(false);
       if (!this.stopped) await new Promise((r) => setTimeout(r, 1000));
     }
   }

@@ -403,8 +403,15 @@ export class DockerRuntime {
     return out;
   }
 
+  /** Stream of Docker's image events that change which images are on the machine. */
+  async imageEvents(): Promise<Readable> {
+    this.op('events');
+    return (await this.docker.getEvents({ filters: { type: ['image'], event: ['pull', 'tag', 'untag', 'delete', 'load', 'import'] } as any })) as unknown as Readable;
+  }
+
   /** Stream of Docker's container events for this node's containers (die, start, oom, destroy). */
   async events(): Promise<Readable> {
+    this.op('events');
     return (await this.docker.getEvents({
       filters: { type: ['container'], label: [`${LABEL.node}=${this.node}`], event: ['start', 'die', 'oom', 'destroy'] } as any,
     })) as unknown as Readable;

@@ -224,3 +224,51 @@ test('planImage alone: present + IfNotPresent runs; absent in back-off waits', (
   t.like(planImage({ image: 'redis:8', policy: 'IfNotPresent', present: has, offline: false }, 0), { kind: 'pull' });
   t.like(planImage({ image: 'redis:8', policy: 'IfNotPresent', present: has, offline: false, backOffUntil: 5 }, 0), { kind: 'fail', reason: 'ImagePullBackOff', retryAt: 5 });
 });
+
+/** The store, counting its listings. */
+function counting(s: ReturnType<typeof setup>) {
+  let lists = 0;
+  const inner = s.store.imageTags.bind(s.store);
+  s.store.imageTags = async () => {
+    lists++;
+    await new Promise((r) => setTimeout(r, 5));
+    return inner();
+  };
+  return () => lists;
+}
+
+test('pods starting at once share one listing of the images; a stand-in does not list again within a second', async (t) => {
+  const s = setup();
+  const lists = counting(s);
+  const plans = await Promise.all(Array.from({ length: 10 }, (_, i) => s.ensure('mk8s/hello-from:1.0', 'IfNotPresent', `p${i}`)));
+  t.true(plans.every((p) => p.kind === 'run'));
+  t.is(lists(), 1);
+  // A stand-in (the registry is remembered as down after the first pod): the "fresh" look reuses a list under 1 s old.
+  await s.ensure('pbitty/hello-from', 'Always', 'q0');
+  const before = lists();
+  await Promise.all(Array.from({ length: 10 }, (_, i) => s.ensure('pbitty/hello-from', 'Always', `q${i + 1}`)));
+  t.is(lists(), before);
+  s.advance(6000);
+  await s.ensure('pbitty/hello-from', 'Always', 'q20');
+  t.is(lists(), before + 1);
+});
+
+test('while image events are watched, the list is kept until an event invalidates it', async (t) => {
+  const s = setup();
+  const lists = counting(s);
+  s.puller.watching(true);
+  await s.ensure('mk8s/hello-from:1.0', 'IfNotPresent');
+  s.advance(60_000);
+  await s.ensure('mk8s/hello-from:1.0', 'IfNotPresent', 'p2');
+  t.is(lists(), 1);
+  // `docker tag` (say) made nginx:1.25 present: the event invalidates, the next look sees it.
+  s.store.images.add('nginx:1.25');
+  s.puller.invalidate();
+  t.like(await s.ensure('nginx:1.25', 'IfNotPresent', 'p3'), { kind: 'run', image: 'nginx:1.25' });
+  t.is(lists(), 2);
+  // The stream goes down: back to the 5 s cache.
+  s.puller.watching(false);
+  s.advance(6000);
+  await s.ensure('mk8s/hello-from:1.0', 'IfNotPresent', 'p4');
+  t.is(lists(), 3);
+});
