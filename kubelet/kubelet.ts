@@ -341,8 +341,10 @@ export class Kubelet {
         return;
       }
       const made = await this.apply(uid, pod, ref ?? (pod ? podRef(pod) : undefined), obs, effective);
-      // A new sandbox and nothing else: what Docker would show next is known (one list call fewer per pod).
-      if (made && effective.length === 1 && obs.containers.length === 0) known = { containers: [made.sandbox], podIP: made.ip };
+      // Only containers added (a new sandbox, started containers): what Docker would show next is known, no need to list.
+      if (effective.every((a) => a.type === 'startContainer' || (a.type === 'createSandbox' && obs.containers.length === 0))) {
+        known = { containers: [...obs.containers, ...made.added], podIP: made.ip ?? obs.podIP };
+      }
       if (effective.some((a) => a.type === 'deletePod')) {
         this.forget(uid);
         return;
@@ -364,9 +366,9 @@ export class Kubelet {
     return join(this.o.rootDir, 'pods', uid);
   }
 
-  /** Carries the actions out; returns the sandbox it created (with its IP), if it did. */
-  private async apply(uid: string, pod: KubeObject | undefined, ref: PodRef | undefined, obs: PodObservation, actions: PodAction[]): Promise<{ sandbox: ObservedContainer; ip: string } | undefined> {
-    let made: { sandbox: ObservedContainer; ip: string } | undefined;
+  /** Carries the actions out; returns the containers it created and started (as Docker shows them), and a new sandbox's IP. */
+  private async apply(uid: string, pod: KubeObject | undefined, ref: PodRef | undefined, obs: PodObservation, actions: PodAction[]): Promise<{ added: ObservedContainer[]; ip?: string }> {
+    const made: { added: ObservedContainer[]; ip?: string } = { added: [] };
     const name = pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : ref ? `${ref.namespace}/${ref.name}` : uid;
     // Stops run together (each may wait out its grace period); the rest in order.
     const kills = actions.filter((a) => a.type === 'killContainer');
@@ -386,16 +388,22 @@ export class Kubelet {
         case 'killContainer':
           break;
         case 'createSandbox':
-          made = await this.createSandbox(pod!, a.attempt);
+        {
+          const { sandbox, ip } = await this.createSandbox(pod!, a.attempt);
+          made.added.push(sandbox);
+          made.ip = ip;
           break;
+        }
         case 'setupNetwork': {
           const ip = await this.setupNetwork(pod!, a.sandbox);
           this.log.info({ pod: name, ip }, 'pod network set up');
           break;
         }
-        case 'startContainer':
-          await this.startContainer(pod!, a.name, a.attempt, obs);
+        case 'startContainer': {
+          const c = await this.startContainer(pod!, a.name, a.attempt, obs);
+          if (c) made.added.push(c);
           break;
+        }
         case 'removeContainer':
           await this.runtime.remove(a.container.id);
           break;
@@ -478,7 +486,8 @@ export class Kubelet {
     this.blocked.get(pod.metadata.uid!)?.delete(container);
   }
 
-  private async startContainer(pod: KubeObject, name: string, attempt: number, obs: PodObservation): Promise<void> {
+  /** Starts one container; returns it as Docker shows it, or undefined when it can't start now (image, config). */
+  private async startContainer(pod: KubeObject, name: string, attempt: number, obs: PodObservation): Promise<ObservedContainer | undefined> {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: any) => c.name === name);
     const sandbox = sandboxesOf(obs)[0];
     if (!spec || !sandbox) return;
@@ -500,7 +509,7 @@ export class Kubelet {
     const dir = this.podDir(pod.metadata.uid!);
     const binds = [`${join(dir, 'etc-hosts')}:/etc/hosts`, `${join(dir, 'resolv.conf')}:/etc/resolv.conf`, ...(await this.volumeBinds(pod, spec))];
     try {
-      const id = await this.runtime.startApp(
+      const started = await this.runtime.startApp(
         podRef(pod),
         { spec, attempt, sandboxId: sandbox.id, image: image.image, env, command: expandCommand(spec.command, env), args: expandCommand(spec.args, env), binds },
         spec.image,
@@ -509,7 +518,8 @@ export class Kubelet {
       if (attempt > 0) this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, restartCount: attempt }, 'container restarted');
       this.events.event(pod, 'Normal', 'Created', `Created container: ${name}`);
       this.events.event(pod, 'Normal', 'Started', `Started container ${name}`);
-      this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, id: id.slice(0, 12), image: image.image }, 'container started');
+      this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, container: name, id: started.id.slice(0, 12), image: image.image }, 'container started');
+      return started;
     } catch (e) {
       const msg = (e as Error).message.replace(/^\(HTTP code \d+\) [a-z ]+- /, '');
       this.events.event(pod, 'Warning', 'Failed', `Error: failed to start container "${name}": ${msg}`);

@@ -273,8 +273,8 @@ export class DockerRuntime {
     return this.remember(await c.inspect());
   }
 
-  /** An app container in the sandbox's namespaces; returns its ID once started. */
-  async startApp(pod: PodRef, o: AppContainerOptions, requestedImage: string): Promise<string> {
+  /** An app container in the sandbox's namespaces; returns it as Docker shows it once started (the inspection is kept). */
+  async startApp(pod: PodRef, o: AppContainerOptions, requestedImage: string): Promise<ObservedContainer> {
     const name = containerName(pod, o.spec.name, o.attempt);
     const opts: Docker.ContainerCreateOptions = {
       name,
@@ -303,7 +303,8 @@ export class DockerRuntime {
     this.expect('start', c.id);
     this.op('start_container');
     await c.start();
-    return c.id;
+    this.op('inspect_container');
+    return this.remember(await c.inspect());
   }
 
   /** SIGTERM (the image's stop signal), SIGKILL after `graceSeconds`, as `docker stop -t`. */
