@@ -151,10 +151,11 @@ async function deploymentBursts(client: Client, n: number, rounds: number): Prom
 }
 
 /** The kubelets' Docker operations per pod until Ready (all nodes together), from their /metrics. */
-async function dockerOpsPerPod(client: Client): Promise<{ sum: number; count: number } | undefined> {
+async function dockerOpsPerPod(client: Client): Promise<{ sum: number; count: number; statusWrites: number } | undefined> {
   const nodes = (await client.list(findByPlural('', 'nodes')!, undefined)).items;
   let sum = 0;
   let n = 0;
+  let statusWrites = 0;
   for (const node of nodes) {
     let text: string;
     try {
@@ -167,8 +168,9 @@ async function dockerOpsPerPod(client: Client): Promise<{ sum: number; count: nu
     if (!s || !c) return undefined;
     sum += Number(s[1]);
     n += Number(c[1]);
+    statusWrites += Number(/^mk8s_kubelet_pod_status_writes_total (\S+)$/m.exec(text)?.[1] ?? 0);
   }
-  return { sum, count: n };
+  return { sum, count: n, statusWrites };
 }
 
 function pct(xs: number[], p: number): number {
@@ -289,7 +291,11 @@ async function main(): Promise<void> {
       const floorBurst = Math.min(f.burst, f.burstBounded);
       row(`Deployment \`replicas: 0 → ${count}\` until all Ready (3 nodes), each round`, `${d.up.map((x) => x.toFixed(2)).join(' / ')} s (median ${(median(d.up) / floorBurst).toFixed(1)}× the ${count}-pod floor on one node)`);
       row(`Deployment \`replicas: ${count} → 0\` until all pods gone, each round`, `${d.down.map((x) => x.toFixed(2)).join(' / ')} s`);
-      if (before && after && after.count > before.count) row('Docker operations per pod until Ready (kubelet metrics)', `${((after.sum - before.sum) / (after.count - before.count)).toFixed(1)}`);
+      if (before && after && after.count > before.count) {
+        const pods = after.count - before.count;
+        row('Docker operations per pod until Ready (kubelet metrics)', `${((after.sum - before.sum) / pods).toFixed(1)}`);
+        row('pod status writes per pod, start to Ready (kubelet metrics)', `${((after.statusWrites - before.statusWrites) / pods).toFixed(1)}`);
+      }
       const burst = await podLatencies(client, 'burst', count, count);
       row(`pod create → Running+Ready, ${count} created at once (3 nodes): p50 / p99`, `${pct(burst, 50).toFixed(2)} s / ${pct(burst, 99).toFixed(2)} s`);
     } finally {
