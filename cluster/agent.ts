@@ -8,6 +8,7 @@
 // that stop one of them: `mk8s up --split-node-components` runs those
 // instead. SIGTERM stops the agent, leaving pods running and rules in the
 // kernel (a restarted agent adopts the pods and takes the rules over).
+import '../kubelet/lazy-deps.js'; // first: before dockerode loads
 import { pino } from 'pino';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';

@@ -3,6 +3,7 @@
 // the node agent, run inside the node's network namespace (`mk8s up` starts
 // it with `ip netns exec`). SIGTERM stops it and leaves the pods running:
 // a restarted kubelet adopts them.
+import './lazy-deps.js'; // first: before dockerode loads
 import { pino, type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
