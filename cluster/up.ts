@@ -113,11 +113,10 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
 }
 
 /**
- * Node's flags for the long-running processes (agents and control plane): a young generation of
- * 1 MB semi-spaces instead of up to 16 MB, which otherwise stays committed after a burst of
- * events (bench/footprint; docs/benchmarks.md).
+ * Node's flags for the long-running processes (agents and control plane). None yet: V8 flags such as
+ * --max-semi-space-size=1 are to be measured with bench/footprint (NODE_OPTIONS) before they go here.
  */
-export const nodeAgentFlags: string[] = ['--max-semi-space-size=1'];
+export const nodeAgentFlags: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
