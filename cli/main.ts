@@ -50,6 +50,7 @@ const commands: Record<string, Entry> = {
   controllers: { own: true, short: 'Run the controllers against the cluster of the kubeconfig', load: () => kubectlCommand(import('./commands/controllers.js')) },
   kubelet: { own: true, short: 'Run the node agent in the current network namespace', load: async () => (await import('../kubelet/main.js')).kubeletCommand },
   proxy: { own: true, short: "Run a node's service proxy (iptables) and cluster DNS", load: async () => (await import('../proxy/main.js')).proxyCommand },
+  node: { own: true, short: "Run one node's agent: kubelet, proxy and node-local DNS in one process", load: async () => (await import('../cluster/agent.js')).nodeCommand },
   help: { own: true, short: 'Help about any command', load: async () => helpCommand },
 };
 

@@ -105,8 +105,21 @@ export class Informer {
     for (const name of Object.keys(this.indexers)) this.indexes.set(name, new Map());
   }
 
+  /**
+   * Add handlers. Registered after the first list (a component that joins a
+   * running, shared informer), they are first told the current cache as
+   * adds, as client-go's AddEventHandler does, so they miss nothing.
+   */
   on(h: InformerHandlers): this {
     this.handlers.push(h);
+    if (this.synced) for (const obj of [...this.cache.values()]) this.call(h, 'add', obj);
+    return this;
+  }
+
+  /** Remove handlers added with on() (a component that stops while the informer goes on for others). */
+  off(h: InformerHandlers): this {
+    const i = this.handlers.indexOf(h);
+    if (i >= 0) this.handlers.splice(i, 1);
     return this;
   }
 
@@ -281,13 +294,15 @@ export class Informer {
 
   /** Tell every handler, in the order they were added; one that fails is logged and the others still hear. */
   private notify(kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
-    for (const h of this.handlers) {
-      try {
-        const r = kind === 'update' ? h.update?.(obj, old!) : h[kind]?.(obj);
-        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, (e) => this.handlerFailed(kind, obj, e));
-      } catch (e) {
-        this.handlerFailed(kind, obj, e);
-      }
+    for (const h of [...this.handlers]) this.call(h, kind, obj, old);
+  }
+
+  private call(h: InformerHandlers, kind: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject): void {
+    try {
+      const r = kind === 'update' ? h.update?.(obj, old!) : h[kind]?.(obj);
+      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, (e) => this.handlerFailed(kind, obj, e));
+    } catch (e) {
+      this.handlerFailed(kind, obj, e);
     }
   }
 

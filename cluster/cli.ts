@@ -25,6 +25,7 @@ const upFlags: FlagSpec[] = [
   { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },
   { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
   { name: 'offline', type: 'bool', usage: 'Kubelets never pull images: absent ones run their built-in stand-in.' },
+  { name: 'split-node-components', type: 'bool', usage: 'Run each node\'s kubelet and proxy as two processes (mk8s kubelet, mk8s proxy) instead of one mk8s node agent, so one can be stopped alone.' },
 ];
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
@@ -35,7 +36,8 @@ export const upCommand: Command = {
   short: 'Bring a local cluster up',
   long: [
     'Brings a local cluster up: a node network (bridge mk8s0, one network namespace per node),',
-    'the API server and controllers, a kubelet and a proxy per node, and the kubeconfig at',
+    'the API server and controllers, a node agent per node (kubelet, proxy and DNS in one process;',
+    '--split-node-components: a kubelet and a proxy process), and the kubeconfig at',
     '$MK8S_HOME/kubeconfig (~/.mk8s/kubeconfig). It checks what it needs first (see mk8s doctor).',
     'On a cluster that is up, it says so and restarts any of its processes that died.',
   ].join('\n'),
@@ -57,6 +59,7 @@ export const upCommand: Command = {
       dnsUpstreams: given(ctx, 'dns-upstream'),
       waitSeconds: ctx.flags.wait,
       offline: ctx.flags.offline,
+      splitNodeComponents: ctx.flags['split-node-components'],
     }),
 };
 

@@ -108,7 +108,8 @@ export function nodeRoutes(e: ComposeEnv, self: NodeLayout): string[][] {
 /** The kubelet and proxy of a node container: `mk8s up`'s flags, without its `ip netns exec NS` prefix. */
 export function composeNodeAgents(e: ComposeEnv, self: NodeLayout, opts: { offline?: boolean; dnsUpstreams?: string } = {}): ProcessSpec[] {
   const l = composeLayout(e, [self]);
-  return nodeAgents(l, self, e.dataDir, { ...(opts.offline ? { offline: true } : {}), ...(opts.dnsUpstreams ? { dnsUpstreams: opts.dnsUpstreams } : {}) }).map((p) => {
+  // Split: compose's entry supervises (restarts) each part on its own.
+  return nodeAgents(l, self, e.dataDir, { splitNodeComponents: true, ...(opts.offline ? { offline: true } : {}), ...(opts.dnsUpstreams ? { dnsUpstreams: opts.dnsUpstreams } : {}) }).map((p) => {
     const i = p.argv.indexOf('exec');
     return { ...p, argv: p.argv[0] === 'ip' && i === 2 ? p.argv.slice(4) : p.argv };
   });

@@ -23,7 +23,7 @@ export function sharedKubeconfigPath(): string {
 }
 
 export interface ProcessSpec {
-  /** `control-plane`, `kubelet`, later `proxy`. */
+  /** `control-plane`, `node` (the node agent), or with split node components `kubelet` and `proxy`. */
   role: string;
   node?: string;
   argv: string[];
@@ -42,7 +42,7 @@ export interface ClusterState {
   createdAt: string;
   processes: RecordedProcess[];
   kubeconfig: string;
-  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean };
+  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean; splitNodeComponents?: boolean };
 }
 
 export function statePath(dir: string): string {

@@ -35,6 +35,8 @@ export interface UpOptions extends Partial<ClusterOptions> {
   dnsUpstreams?: string;
   /** Kubelets never pull images (`--offline`). */
   offline?: boolean;
+  /** Run each node's kubelet and proxy as two processes (`mk8s kubelet`, `mk8s proxy`) instead of one `mk8s node`. */
+  splitNodeComponents?: boolean;
   /** Build the images if missing (default true). */
   images?: boolean;
   say?: (line: string) => void;
@@ -46,6 +48,7 @@ export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState[
     role: 'control-plane',
     argv: [
       process.execPath,
+      ...nodeAgentFlags,
       controlPlaneMain,
       '--data-dir', join(dir, 'apiserver'),
       '--bind', l.hostIp,
@@ -71,54 +74,49 @@ export function lbPool(l: ClusterLayout): string {
 }
 
 /**
- * The agents each node runs inside its network namespace: the kubelet and
- * the proxy (iptables rules and node-local DNS).
+ * The agents each node runs inside its network namespace: one `mk8s node`
+ * (kubelet, proxy and node-local DNS in one process, as k3s' agent), or with
+ * `--split-node-components` a kubelet and a proxy apart (labs that stop one).
  */
 export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: ClusterState['options'] = {}): ProcessSpec[] {
   const tls = nodeTlsPaths(dir, n);
+  const common = [
+    '--node-name', n.name,
+    '--node-ip', n.ip,
+    '--kubeconfig', join(dir, 'kubeconfig'),
+    '--tls-cert-file', tls.cert,
+    '--tls-private-key-file', tls.key,
+    '--client-ca-file', tls.clientCA,
+  ];
+  const kubelet = [
+    '--pod-cidr', n.podCidr,
+    '--port', String(l.options.kubeletPort),
+    '--root-dir', join(dir, 'nodes', n.name),
+    '--cluster-dns', l.clusterDns,
+    ...(n.role === 'control-plane' ? ['--control-plane'] : []),
+    ...(o.offline ? ['--offline'] : []),
+  ];
+  const proxy = [
+    '--cluster-cidr', l.options.podCidr,
+    '--service-cidr', l.options.serviceCidr,
+    ...(o.dnsUpstreams ? ['--dns-upstream', o.dnsUpstreams] : []),
+  ];
+  const inNode = (...argv: string[]) => ['ip', 'netns', 'exec', n.netns, process.execPath, ...argv];
+  if (!o.splitNodeComponents) {
+    return [{ role: 'node', node: n.name, argv: inNode(...nodeAgentFlags, mk8sMain, 'node', ...common, ...kubelet, ...proxy), log: join(dir, 'logs', `node-${n.name}.log`) }];
+  }
   return [
-    {
-      role: 'kubelet',
-      node: n.name,
-      argv: [
-        'ip', 'netns', 'exec', n.netns,
-        process.execPath, mk8sMain, 'kubelet',
-        '--node-name', n.name,
-        '--pod-cidr', n.podCidr,
-        '--node-ip', n.ip,
-        '--kubeconfig', join(dir, 'kubeconfig'),
-        '--port', String(l.options.kubeletPort),
-        '--tls-cert-file', tls.cert,
-        '--tls-private-key-file', tls.key,
-        '--client-ca-file', tls.clientCA,
-        '--root-dir', join(dir, 'nodes', n.name),
-        '--cluster-dns', l.clusterDns,
-        ...(n.role === 'control-plane' ? ['--control-plane'] : []),
-        ...(o.offline ? ['--offline'] : []),
-      ],
-      log: join(dir, 'logs', `kubelet-${n.name}.log`),
-    },
-    {
-      // The node's Service data path (iptables) and its node-local cluster DNS.
-      role: 'proxy',
-      node: n.name,
-      argv: [
-        'ip', 'netns', 'exec', n.netns,
-        process.execPath, mk8sMain, 'proxy',
-        '--node-name', n.name,
-        '--node-ip', n.ip,
-        '--kubeconfig', join(dir, 'kubeconfig'),
-        '--cluster-cidr', l.options.podCidr,
-        '--service-cidr', l.options.serviceCidr,
-        '--tls-cert-file', tls.cert,
-        '--tls-private-key-file', tls.key,
-        '--client-ca-file', tls.clientCA,
-        ...(o.dnsUpstreams ? ['--dns-upstream', o.dnsUpstreams] : []),
-      ],
-      log: join(dir, 'logs', `proxy-${n.name}.log`),
-    },
+    { role: 'kubelet', node: n.name, argv: inNode(mk8sMain, 'kubelet', ...common, ...kubelet), log: join(dir, 'logs', `kubelet-${n.name}.log`) },
+    // The node's Service data path (iptables) and its node-local cluster DNS.
+    { role: 'proxy', node: n.name, argv: inNode(mk8sMain, 'proxy', ...common, ...proxy), log: join(dir, 'logs', `proxy-${n.name}.log`) },
   ];
 }
+
+/**
+ * Node's flags for the long-running processes (agents and control plane). None yet: V8 flags such as
+ * --max-semi-space-size=1 are to be measured with bench/footprint (NODE_OPTIONS) before they go here.
+ */
+export const nodeAgentFlags: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -228,7 +226,7 @@ export async function up(o: UpOptions): Promise<number> {
     createdAt: new Date().toISOString(),
     processes: [],
     kubeconfig: sharedKubeconfigPath(),
-    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}) },
+    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}), ...(o.splitNodeComponents ? { splitNodeComponents: true } : {}) },
   };
   // Recorded before anything is made, so `mk8s down` can undo a half-done up.
   await writeState(state);
@@ -251,7 +249,7 @@ export async function up(o: UpOptions): Promise<number> {
     say(`  ✓ control plane: API server ${layout.apiServer} (pid ${cp.pid})`);
     for (const p of procs.slice(1)) state.processes.push(await spawnDetached(p));
     await writeState(state);
-    say(`  ✓ kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
+    say(`  ✓ ${state.options.splitNodeComponents ? 'kubelets and proxies' : 'node agents'} started on ${layout.nodes.map((n) => n.name).join(', ')}`);
     try {
       await waitForNodes(client, state, (o.waitSeconds ?? 90) * 1000, say);
     } finally {
@@ -344,7 +342,7 @@ async function repair(s: ClusterState, say: (l: string) => void): Promise<number
     const node = s.layout.nodes.find((x) => x.name === p.node);
     const current = node && nodeAgents(s.layout, node, s.dir, s.options).find((x) => x.role === p.role);
     s.processes[i] = await spawnDetached(current ? { ...p, argv: current.argv } : p);
-    say(`  ✓ restarted ${p.role}${p.node ? ` on ${p.node}` : ''} (pid ${s.processes[i].pid})`);
+    say(`  ✓ restarted ${p.role === 'node' ? 'node agent' : p.role}${p.node ? ` on ${p.node}` : ''} (pid ${s.processes[i].pid})`);
   }
   await writeState(s);
   client ??= await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
@@ -352,7 +350,7 @@ async function repair(s: ClusterState, say: (l: string) => void): Promise<number
     await waitForNodes(client, s, 60_000, say, restartedAt);
     for (const p of dead) {
       const n = s.layout.nodes.find((x) => x.name === p.node);
-      if (p.role === 'kubelet' && n) await waitForKubelet(s.dir, n.ip, s.layout.options.kubeletPort, 30_000);
+      if ((p.role === 'kubelet' || p.role === 'node') && n) await waitForKubelet(s.dir, n.ip, s.layout.options.kubeletPort, 30_000);
     }
   } finally {
     client.close();

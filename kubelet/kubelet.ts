@@ -15,6 +15,7 @@ import { isApiError } from '../api/status.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
+import type { InformerView, SharedInformers } from '../client/shared-informers.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { podActions, podStatus, sandboxesOf, type ObservedContainer, type PodAction, type PodObservation, type WaitingReason } from './desired.js';
 import { containerEnv, expandCommand } from './envvars.js';
@@ -58,6 +59,8 @@ export interface KubeletOptions {
   offline?: boolean;
   /** A pull is cancelled after this long without progress (default 60 s). */
   imagePullProgressDeadlineMs?: number;
+  /** The process's shared informers (`mk8s node`): the kubelet takes its pods and services informers from it. */
+  informers?: SharedInformers;
 }
 
 export interface RunningKubelet {
@@ -74,8 +77,8 @@ export class Kubelet {
   readonly runtime: DockerRuntime;
   readonly cni: Cni;
   readonly metrics = new KubeletMetrics();
-  readonly pods: Informer;
-  private services: Informer;
+  readonly pods: InformerView;
+  private services: InformerView;
   private recorder: EventRecorder;
   private events: Recorder;
   private probes: ProbeManager;
@@ -104,8 +107,9 @@ export class Kubelet {
     this.runtime = new DockerRuntime(o.nodeName);
     this.runtime.onOp = (op, uid) => this.metrics.dockerOp(op, uid);
     this.cni = new Cni({ podCidr: o.podCidr, ipamDir: join(o.rootDir, 'ipam'), binDir: o.cniBinDir });
-    this.pods = new Informer(o.client, R.pods, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: this.log });
-    this.services = new Informer(o.client, R.services, { log: this.log });
+    const podsOfNode = { fieldSelector: `spec.nodeName=${o.nodeName}` };
+    this.pods = o.informers?.informer(R.pods, podsOfNode) ?? new Informer(o.client, R.pods, { ...podsOfNode, log: this.log });
+    this.services = o.informers?.informer(R.services) ?? new Informer(o.client, R.services, { log: this.log });
     this.recorder = new EventRecorder(o.client, this.log);
     this.events = this.recorder.for('kubelet');
     this.images = new ImagePuller(this.runtime, { offline: o.offline, progressDeadlineMs: o.imagePullProgressDeadlineMs });

@@ -3,16 +3,17 @@
 // the node agent, run inside the node's network namespace (`mk8s up` starts
 // it with `ip netns exec`). SIGTERM stops it and leaves the pods running:
 // a restarted kubelet adopts them.
-import { pino } from 'pino';
+import './lazy-deps.js'; // first: before dockerode loads
+import { pino, type Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { startKubelet } from './kubelet.js';
+import { startKubelet, type KubeletOptions } from './kubelet.js';
 import type { Command, Ctx } from '../cli/context.js';
 import type { FlagSpec } from '../cli/flags.js';
 
-const flags: FlagSpec[] = [
+export const kubeletFlags: FlagSpec[] = [
   { name: 'node-name', type: 'string', usage: "The node's name." },
   { name: 'pod-cidr', type: 'string', usage: "The node's pod addresses (e.g. 10.244.1.0/24)." },
   { name: 'node-ip', type: 'string', usage: "The node's address; the stream server listens on it." },
@@ -29,20 +30,17 @@ const flags: FlagSpec[] = [
   { name: 'offline', type: 'bool', usage: 'Never pull images: an absent image runs its built-in stand-in or fails (ErrImagePull).' },
 ];
 
-async function run(ctx: Ctx): Promise<number> {
+/** The kubelet's options from its flags (shared with `mk8s node`); an unreadable certificate file is a one-line error. */
+export function kubeletOptions(ctx: Ctx, client: Client, logger: Logger): KubeletOptions | { error: string } {
   const f = ctx.flags;
   const nodeName: string = f['node-name'];
-  const kubeconfig: string = f.kubeconfig;
   let tls: { cert: string; key: string; clientCA: string };
   try {
     tls = { cert: readFileSync(f['tls-cert-file'], 'utf8'), key: readFileSync(f['tls-private-key-file'], 'utf8'), clientCA: readFileSync(f['client-ca-file'], 'utf8') };
   } catch (e) {
-    ctx.err.write(`error: ${(e as Error).message}\n`);
-    return 1;
+    return { error: (e as Error).message };
   }
-  const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
-  const client = new Client(loadKubeconfig(kubeconfig));
-  const kubelet = await startKubelet({
+  return {
     nodeName,
     podCidr: f['pod-cidr'],
     nodeIP: f['node-ip'],
@@ -56,7 +54,19 @@ async function run(ctx: Ctx): Promise<number> {
     clusterDomain: f['cluster-domain'] || undefined,
     cniBinDir: f['cni-bin-dir'] || undefined,
     offline: f.offline,
-  });
+  };
+}
+
+async function run(ctx: Ctx): Promise<number> {
+  const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
+  const client = new Client(loadKubeconfig(ctx.flags.kubeconfig));
+  const opts = kubeletOptions(ctx, client, logger);
+  if ('error' in opts) {
+    ctx.err.write(`error: ${opts.error}\n`);
+    client.close();
+    return 1;
+  }
+  const kubelet = await startKubelet(opts);
   const stop = async () => {
     await kubelet.stop().catch(() => undefined);
     client.close();
@@ -71,7 +81,7 @@ export const kubeletCommand: Command = {
   use: 'kubelet --node-name NAME --pod-cidr CIDR --node-ip IP --kubeconfig FILE --tls-cert-file FILE --tls-private-key-file FILE --client-ca-file FILE [flags]',
   short: 'Run the node agent in the current network namespace',
   long: "Runs a node's kubelet (pods on Docker with the CNI plugins, probes, the stream server) in the\ncurrent network namespace; mk8s up starts one per node with ip netns exec. SIGTERM stops it and\nleaves the pods running: a restarted kubelet adopts them.",
-  flags,
+  flags: kubeletFlags,
   globalFlags: false,
   required: ['node-name', 'pod-cidr', 'node-ip', 'kubeconfig', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file'],
   maxArgs: 0,

@@ -2,16 +2,16 @@
 // network namespace next to its kubelet. `--cleanup` removes every chain and
 // jump it made and exits (as `kube-proxy --cleanup`).
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { IptablesApplier } from './apply.js';
-import { startProxy } from './server.js';
+import { startProxy, type ProxyOptions } from './server.js';
 import { parseResolvConf } from './dns/server.js';
 import type { Command, Ctx } from '../cli/context.js';
 import type { FlagSpec } from '../cli/flags.js';
 
-const flags: FlagSpec[] = [
+export const proxyFlags: FlagSpec[] = [
   { name: 'node-name', type: 'string', usage: "The node's name." },
   { name: 'node-ip', type: 'string', usage: "The node's address (NodePorts, LoadBalancer announcements)." },
   { name: 'kubeconfig', type: 'string', usage: 'Path to the kubeconfig file of the API server.' },
@@ -29,18 +29,9 @@ const flags: FlagSpec[] = [
   { name: 'cleanup', type: 'bool', usage: 'Remove every KUBE-* chain and jump this proxy made, and exit (as kube-proxy --cleanup).' },
 ];
 
-async function run(ctx: Ctx): Promise<number> {
+/** The proxy's options from its flags (shared with `mk8s node`); a partial or unreadable set of TLS files is an error. */
+export function proxyOptions(ctx: Ctx, client: Client, log: Logger): ProxyOptions | { error: string } {
   const f = ctx.flags;
-  const log = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
-  if (f.cleanup) {
-    await new IptablesApplier().cleanup();
-    ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump\n');
-    return 0;
-  }
-  const nodeName: string = f['node-name'];
-  const nodeIP: string = f['node-ip'];
-  if (!nodeName || !nodeIP) throw ctx.usageError('mk8s proxy needs --node-name and --node-ip (or --cleanup)');
-  const client = new Client(loadKubeconfig(f.kubeconfig || undefined));
   const upstreamFlag: string = f['dns-upstream'];
   let upstreams = upstreamFlag === '' ? undefined : upstreamFlag.split(',').filter(Boolean).map((u) => {
     const [host, port] = u.split(':');
@@ -56,26 +47,46 @@ async function run(ctx: Ctx): Promise<number> {
   // The node's serving certificate for /rules on the status port, and the CA of the one client allowed it (the apiserver).
   const tlsFlags = ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'];
   const given = tlsFlags.filter((k) => ctx.changed.has(k));
-  if (given.length && given.length !== tlsFlags.length) throw ctx.usageError(`mk8s proxy needs all of --${tlsFlags.join(', --')} or none`);
+  if (given.length && given.length !== tlsFlags.length) throw ctx.usageError(`mk8s ${ctx.verb} needs all of --${tlsFlags.join(', --')} or none`);
   let tls: { cert: string; key: string; clientCA: string } | undefined;
   try {
     if (given.length) tls = { cert: readFileSync(f['tls-cert-file'], 'utf8'), key: readFileSync(f['tls-private-key-file'], 'utf8'), clientCA: readFileSync(f['client-ca-file'], 'utf8') };
   } catch (e) {
-    ctx.err.write(`error: ${(e as Error).message}\n`);
-    return 1;
+    return { error: (e as Error).message };
   }
   if (!tls) log.warn('no --tls-cert-file/--client-ca-file: /rules on the status port answers 401 to everyone');
-  const proxy = await startProxy({
+  return {
     client,
-    nodeName,
-    nodeIP,
+    nodeName: f['node-name'],
+    nodeIP: f['node-ip'],
     clusterCIDR: f['cluster-cidr'] || undefined,
     serviceCIDR: f['service-cidr'] || undefined,
     healthPort: f['health-port'],
     tls,
     logger: log,
     dns: f.dns ? { bind: f['dns-bind'], port: f['dns-port'], metricsPort: 9153, upstreams } : undefined,
-  });
+  };
+}
+
+async function run(ctx: Ctx): Promise<number> {
+  const f = ctx.flags;
+  const log = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
+  if (f.cleanup) {
+    await new IptablesApplier().cleanup();
+    ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump\n');
+    return 0;
+  }
+  const nodeName: string = f['node-name'];
+  const nodeIP: string = f['node-ip'];
+  if (!nodeName || !nodeIP) throw ctx.usageError('mk8s proxy needs --node-name and --node-ip (or --cleanup)');
+  const client = new Client(loadKubeconfig(f.kubeconfig || undefined));
+  const opts = proxyOptions(ctx, client, log);
+  if ('error' in opts) {
+    ctx.err.write(`error: ${opts.error}\n`);
+    client.close();
+    return 1;
+  }
+  const proxy = await startProxy(opts);
   log.info({ node: nodeName }, 'mk8s proxy running');
   const stop = async () => {
     await proxy.stop();
@@ -91,7 +102,7 @@ export const proxyCommand: Command = {
   use: 'proxy --node-name NAME --node-ip IP [flags]',
   short: "Run a node's service proxy (iptables) and cluster DNS",
   long: "Runs one node's Service data path (kube-proxy's iptables layout) and its node-local cluster DNS,\nin the node's network namespace next to its kubelet. --cleanup removes every chain and jump it made.",
-  flags,
+  flags: proxyFlags,
   globalFlags: false,
   maxArgs: 0,
   run,

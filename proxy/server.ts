@@ -12,6 +12,7 @@ import type { NodeTlsFiles } from '../api/node-auth.js';
 import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
+import type { SharedInformers } from '../client/shared-informers.js';
 import { RulesCache, desiredRules, servicePorts, usableEndpoints } from './rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from './apply.js';
 import { announcedBy, lbAnnouncers } from './lb.js';
@@ -45,6 +46,8 @@ export interface ProxyOptions {
   fullSyncMs?: number;
   logger?: Logger;
   exec?: Exec;
+  /** The process's shared informers (`mk8s node`): services, slices and nodes are watched once for all its components. */
+  informers?: SharedInformers;
   /** Serve cluster DNS on this node (node-local, like NodeLocal DNSCache). */
   dns?: {
     /** The node-local address (169.254.20.10), added to `lo` when it is not a loopback address. */
@@ -69,9 +72,10 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   const exec = o.exec ?? execCommand;
   const cfg = { clusterCIDR: o.clusterCIDR ?? '10.244.0.0/16' };
-  const services = new Informer(o.client, findByPlural('', 'services')!, { log });
-  const slices = new Informer(o.client, findByPlural('discovery.k8s.io', 'endpointslices')!, { log });
-  const nodes = new Informer(o.client, findByPlural('', 'nodes')!, { log });
+  const inf = (group: string, plural: string) => o.informers?.informer(findByPlural(group, plural)!) ?? new Informer(o.client, findByPlural(group, plural)!, { log });
+  const services = inf('', 'services');
+  const slices = inf('discovery.k8s.io', 'endpointslices');
+  const nodes = inf('', 'nodes');
   const applier = new IptablesApplier(exec);
   const metrics = new ProxyMetrics();
   const minSync = o.minSyncMs ?? 100;

@@ -41,7 +41,7 @@ test('mk8s help lists every command, kubectl\'s and mk8s\' own', async (t) => {
   const r = await mk8s(['help']);
   t.is(r.code, 0);
   const listed = await listedCommands();
-  for (const c of ['get', 'describe', 'apply', 'create', 'delete', 'logs', 'exec', 'port-forward', 'rollout', 'version', 'service', 'explain-route', 'up', 'down', 'status', 'doctor', 'images', 'apiserver', 'controllers', 'kubelet', 'proxy', 'help']) {
+  for (const c of ['get', 'describe', 'apply', 'create', 'delete', 'logs', 'exec', 'port-forward', 'rollout', 'version', 'service', 'explain-route', 'up', 'down', 'status', 'doctor', 'images', 'apiserver', 'controllers', 'kubelet', 'proxy', 'node', 'help']) {
     t.true(listed.includes(c), `${c} in ${listed.join(' ')}`);
   }
   // `mk8s` alone and `mk8s --help` print the same.

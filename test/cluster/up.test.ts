@@ -133,13 +133,13 @@ test.serial('deleting a pod: the replacement gets a new IP; the old containers, 
   t.is(veths.stdout.trim().split('\n').filter(Boolean).length, onNode, veths.stdout);
 });
 
-test.serial('kill -9 a kubelet and restart it: running pods keep running with their IPs, no duplicates; orphans are removed', async (t) => {
+test.serial('kill -9 a node agent (its kubelet) and restart it: running pods keep running with their IPs, no duplicates; orphans are removed', async (t) => {
   if (skip || !c) return t.pass(`skipped: ${skip}`);
   t.timeout(90_000);
   const pods = await runningPods(c, 'app=hello', 3);
   const before = new Map(pods.map((p) => [p.metadata.name!, { ip: p.status.podIP, id: p.status.containerStatuses[0].containerID }]));
   const state = await c.state();
-  const kubelet = state.processes.find((p: any) => p.role === 'kubelet' && p.node === 'tc-worker');
+  const kubelet = state.processes.find((p: any) => (p.role === 'node' || p.role === 'kubelet') && p.node === 'tc-worker');
   process.kill(kubelet.pid, 'SIGKILL');
   await eventually(() => !alive(kubelet.pid), 5000);
   // While it is down, a pod of its node is force-deleted: its containers become orphans.
@@ -149,7 +149,7 @@ test.serial('kill -9 a kubelet and restart it: running pods keep running with th
   t.is(force.code, 0, force.stderr);
   const again = await c.mk8s(['up', '--name', 'tc'], { timeoutMs: 90_000 });
   t.is(again.code, 0, again.stdout + again.stderr);
-  t.regex(again.stdout, /restarted kubelet on tc-worker/);
+  t.regex(again.stdout, /restarted (node agent|kubelet) on tc-worker/);
   // Let the restarted kubelet sync a few times, then compare.
   await new Promise((r) => setTimeout(r, 3000));
   const after = await runningPods(c, 'app=hello', 3);
@@ -177,11 +177,11 @@ function alive(pid: number): boolean {
   }
 }
 
-test.serial("a node whose kubelet stops for good: its pods are recreated on the other node", async (t) => {
+test.serial("a node whose agent (its kubelet) stops for good: its pods are recreated on the other node", async (t) => {
   if (skip || !c) return t.pass(`skipped: ${skip}`);
   t.timeout(120_000);
   const state = await c.state();
-  const kubelet = state.processes.find((p: any) => p.role === 'kubelet' && p.node === 'tc-worker');
+  const kubelet = state.processes.find((p: any) => (p.role === 'node' || p.role === 'kubelet') && p.node === 'tc-worker');
   process.kill(kubelet.pid, 'SIGTERM');
   const pods = await eventually(async () => {
     const now = await runningPods(c!, 'app=hello', 3, 90_000);

@@ -190,7 +190,7 @@ spec:
 
 serial('a proxy restart under a request loop fails no request', async (t) => {
   const state = await c.state();
-  const proxy = state.processes.find((p: any) => p.role === 'proxy' && p.node === nodeNames[0]);
+  const proxy = state.processes.find((p: any) => (p.role === 'node' || p.role === 'proxy') && p.node === nodeNames[0]);
   t.truthy(proxy, 'the proxy runs as a node agent');
   let failures = 0;
   let ok = 0;
