@@ -1,9 +1,10 @@
-// Which backend runs a proxy mode. The nftables mode plugs in here.
+// Which backend runs a proxy mode.
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { execCommand, type Exec } from './apply.js';
 import { proxyModes, type ProxyBackend, type ProxyMode } from './backend.js';
 import { IptablesBackend } from './iptables/backend.js';
+import { NftablesBackend } from './nftables/backend.js';
 
 /** The nft binary (npm's node_modules/.bin/nft, @vercel/nft, may shadow it on PATH). */
 export const nftBinary = existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
@@ -20,7 +21,7 @@ export function createBackend(mode: ProxyMode, exec: Exec = execCommand, log?: L
     case 'iptables':
       return new IptablesBackend(exec, log);
     case 'nftables':
-      throw new Error('proxy mode nftables is not available in this build yet (use --proxy-mode iptables)');
+      return new NftablesBackend(exec, log, nftBinary);
   }
 }
 
