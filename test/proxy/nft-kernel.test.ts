@@ -163,3 +163,37 @@ maybe('affinity: per-endpoint sets with timeout; a sync keeps them and their ent
   const l = JSON.parse((await exec(NFT, ['-j', 'list', 'set', 'ip', 'kube-proxy', sets[0].name])).stdout).nftables.find((o: any) => o.set).set;
   t.is(l.elem?.length, 1);
 });
+
+maybe('switching modes: each mode removes the other one\'s rules (cleanupOtherModes), and only those', async (t) => {
+  const exec = await netns(t, 's');
+  const { createBackend, cleanupOtherModes } = await import('../../proxy/backends.js');
+  const { emptyChanges } = await import('../../proxy/changes.js');
+  const [services, slices] = cases['nodeport-31117'];
+  const input = { services, slices, nodes: [], node, cfg };
+  // A foreign nft table and a foreign iptables chain must survive both switches.
+  t.is((await exec(NFT, ['add', 'table', 'ip', 'someone-else'])).code, 0);
+  t.is((await exec('iptables', ['-w', '5', '-t', 'nat', '-N', 'FOREIGN'])).code, 0);
+  const ipt = createBackend('iptables', exec);
+  await ipt.start();
+  await ipt.sync(input, { full: true, changed: emptyChanges() });
+  t.regex((await exec('iptables-save', [])).stdout, /KUBE-SVC-/);
+  // iptables → nftables.
+  await cleanupOtherModes('nftables', exec);
+  const nft = createBackend('nftables', exec);
+  await nft.start();
+  await nft.sync(input, { full: true, changed: emptyChanges() });
+  let saved = (await exec('iptables-save', [])).stdout;
+  t.notRegex(saved, /KUBE-/, 'no iptables rule of the proxy left');
+  t.regex(saved, /:FOREIGN/);
+  t.is((await exec(NFT, ['list', 'table', 'ip', 'kube-proxy'])).code, 0);
+  t.true(await nft.intact());
+  // nftables → iptables.
+  await cleanupOtherModes('iptables', exec);
+  t.not((await exec(NFT, ['list', 'table', 'ip', 'kube-proxy'])).code, 0, 'table ip kube-proxy gone');
+  t.is((await exec(NFT, ['list', 'table', 'ip', 'someone-else'])).code, 0);
+  const back = createBackend('iptables', exec);
+  await back.start();
+  await back.sync(input, { full: true, changed: emptyChanges() });
+  saved = (await exec('iptables-save', [])).stdout;
+  t.regex(saved, /KUBE-NODEPORTS/);
+});

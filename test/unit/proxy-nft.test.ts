@@ -97,3 +97,12 @@ test('caches: the same ruleset as without; an unchanged service keeps its fragme
   const partial = renderNft(second, renderNft(first).applied);
   t.is(partial.chainsWritten, 2, 'the service chain and the new endpoint chain');
 });
+
+test('explain-route in nftables words: map element → service chain → cascade → endpoint chain', async (t) => {
+  const { explainRouteNft } = await import('../../proxy/nftables/explain.js');
+  const text = explainRouteNft(cases['nodeport-31117'][0][0], cases['nodeport-31117'][1], []);
+  t.regex(text, /@service-ips: 10\.96\.14\.20 \. tcp \. 8080 : goto service-[A-Z2-7]{8}-default\/benjamintoll\/tcp\//);
+  t.regex(text, /@service-nodeports: tcp \. 31117 : goto external-/);
+  t.regex(text, /numgen random mod 3 0 +-> endpoint-[A-Z2-7]{8}-default\/benjamintoll\/tcp\/__10\.244\.1\.5\/80 -> dnat to 10\.244\.1\.5:80/);
+  t.regex(explainRouteNft(cases['no-endpoints'][0][0], cases['no-endpoints'][1], []), /@no-endpoint-services: 10\.96\.30\.1 \. tcp \. 80 : goto reject-chain/);
+});
