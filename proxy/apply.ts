@@ -6,7 +6,7 @@
 // restart has no traffic gap).
 import { spawn } from 'node:child_process';
 import type { Jump, Ruleset } from './rules/desired.js';
-import { isOurChain, parseSave, renderCleanup, renderRestore, renderWholeTables, ruleCount, sameRules, type AppliedState } from './rules/render.js';
+import { isOurChain, parseSave, renderCleanup, renderRestore, renderRestoreBatches, ruleCount, sameRules, type AppliedState } from './rules/render.js';
 import { hookJumps, topLevelChains } from './rules/desired.js';
 
 export interface ExecResult {
@@ -66,7 +66,11 @@ export interface SyncResult {
 export class IptablesApplier {
   private applied: AppliedState | undefined;
 
-  constructor(private readonly exec: Exec = execCommand) {}
+  constructor(
+    private readonly exec: Exec = execCommand,
+    /** Chains per `iptables-restore --noflush` run when a full sync rewrites many (see renderRestoreBatches). */
+    private readonly maxChainsPerRestore = 500,
+  ) {}
 
   /** Learn the chains a previous proxy left, so the first sync rewrites only what differs. */
   async takeOver(): Promise<number> {
@@ -129,35 +133,49 @@ export class IptablesApplier {
     return res.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).map((l) => l.slice(chain.length + 4));
   }
 
+  /** Our chains as the kernel holds them now (foreign chains left out). */
+  private async readOurs(): Promise<AppliedState> {
+    const saved = await this.exec('iptables-save', ['-t', 'filter']);
+    const savedNat = await this.exec('iptables-save', ['-t', 'nat']);
+    if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
+    const kernel = parseSave(saved.stdout + savedNat.stdout);
+    for (const t of ['filter', 'nat'] as const) for (const c of [...kernel[t].keys()]) if (!isOurChain(c)) kernel[t].delete(c);
+    return kernel;
+  }
+
   /**
    * Apply `want`. A partial sync (`--noflush`) writes only the chains that
-   * changed; a full one (asked for, or when we don't know what the kernel
-   * has) replaces both tables at once, keeping any rules that are not ours.
+   * changed since the last sync. A full one (asked for, or when we don't know
+   * what the kernel has) reads our chains back from the kernel and writes
+   * those that differ from `want`, also with `--noflush`: as kube-proxy, it
+   * never writes a chain that is not ours, so rules another program adds at
+   * any moment (even between our read and our write) are never lost.
    */
   async sync(want: Ruleset, full = false): Promise<SyncResult> {
     const t0 = performance.now();
     if (!full && this.applied && sameChains(this.applied, want)) {
       return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
     }
-    let res: ExecResult;
+    let texts: string[];
     let chainsWritten: number;
     if (full || !this.applied) {
-      const saved = await this.exec('iptables-save', ['-t', 'filter']);
-      const savedNat = await this.exec('iptables-save', ['-t', 'nat']);
-      if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
-      res = await this.exec('iptables-restore', ['-w', '5'], renderWholeTables(want, saved.stdout + savedNat.stdout));
-      chainsWritten = want.filter.size + want.nat.size;
+      const r = renderRestoreBatches(want, await this.readOurs(), this.maxChainsPerRestore);
+      texts = r.texts;
+      chainsWritten = r.chainsWritten;
     } else {
       const r = renderRestore(want, this.applied);
+      texts = [r.text];
       chainsWritten = r.chainsWritten;
-      res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], r.text);
     }
-    if (res.code !== 0) {
-      this.applied = undefined; // unknown state: the next sync rewrites everything
-      throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
+    for (const text of texts) {
+      const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+      if (res.code !== 0) {
+        this.applied = undefined; // unknown state: the next sync reads the kernel and rewrites what differs
+        throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
+      }
     }
     this.applied = { filter: new Map(want.filter), nat: new Map(want.nat) };
-    return { changed: true, chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+    return { changed: texts.length > 0, chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
   }
 
   /** Remove every chain and jump we own (mk8s proxy --cleanup, mk8s down). */

@@ -5,13 +5,15 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { IptablesApplier } from './apply.js';
+import { cleanupMode, parseProxyMode } from './backends.js';
+import { proxyModes } from './backend.js';
 import { startProxy, type ProxyOptions } from './server.js';
 import { parseResolvConf } from './dns/server.js';
 import type { Command, Ctx } from '../cli/context.js';
 import type { FlagSpec } from '../cli/flags.js';
 
 export const proxyFlags: FlagSpec[] = [
+  { name: 'mode', type: 'string', default: 'iptables', usage: "The data-path mode: iptables or nftables (as kube-proxy's --proxy-mode); the other mode's rules are removed on start." },
   { name: 'node-name', type: 'string', usage: "The node's name." },
   { name: 'node-ip', type: 'string', usage: "The node's address (NodePorts, LoadBalancer announcements)." },
   { name: 'kubeconfig', type: 'string', usage: 'Path to the kubeconfig file of the API server.' },
@@ -26,12 +28,18 @@ export const proxyFlags: FlagSpec[] = [
   { name: 'tls-cert-file', type: 'string', usage: "The node's serving certificate for /rules on the status port (PEM)." },
   { name: 'tls-private-key-file', type: 'string', usage: "The serving certificate's key (PEM)." },
   { name: 'client-ca-file', type: 'string', usage: "CA of the one client allowed /rules (the API server's)." },
-  { name: 'cleanup', type: 'bool', usage: 'Remove every KUBE-* chain and jump this proxy made, and exit (as kube-proxy --cleanup).' },
+  { name: 'cleanup', type: 'bool', usage: 'Remove the rules of every mode (KUBE-* chains and jumps, the kube-proxy nftables table) and exit (as kube-proxy --cleanup).' },
 ];
 
 /** The proxy's options from its flags (shared with `mk8s node`); a partial or unreadable set of TLS files is an error. */
 export function proxyOptions(ctx: Ctx, client: Client, log: Logger): ProxyOptions | { error: string } {
   const f = ctx.flags;
+  let mode;
+  try {
+    mode = parseProxyMode(f.mode);
+  } catch (e) {
+    throw ctx.usageError(`mk8s ${ctx.verb}: ${(e as Error).message}`);
+  }
   const upstreamFlag: string = f['dns-upstream'];
   let upstreams = upstreamFlag === '' ? undefined : upstreamFlag.split(',').filter(Boolean).map((u) => {
     const [host, port] = u.split(':');
@@ -56,6 +64,7 @@ export function proxyOptions(ctx: Ctx, client: Client, log: Logger): ProxyOption
   }
   if (!tls) log.warn('no --tls-cert-file/--client-ca-file: /rules on the status port answers 401 to everyone');
   return {
+    mode,
     client,
     nodeName: f['node-name'],
     nodeIP: f['node-ip'],
@@ -72,8 +81,8 @@ async function run(ctx: Ctx): Promise<number> {
   const f = ctx.flags;
   const log = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   if (f.cleanup) {
-    await new IptablesApplier().cleanup();
-    ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump\n');
+    for (const m of proxyModes) await cleanupMode(m);
+    ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump and the kube-proxy nftables table\n');
     return 0;
   }
   const nodeName: string = f['node-name'];
@@ -100,8 +109,8 @@ async function run(ctx: Ctx): Promise<number> {
 
 export const proxyCommand: Command = {
   use: 'proxy --node-name NAME --node-ip IP [flags]',
-  short: "Run a node's service proxy (iptables) and cluster DNS",
-  long: "Runs one node's Service data path (kube-proxy's iptables layout) and its node-local cluster DNS,\nin the node's network namespace next to its kubelet. --cleanup removes every chain and jump it made.",
+  short: "Run a node's service proxy (iptables or nftables) and cluster DNS",
+  long: "Runs one node's Service data path (kube-proxy's iptables or nftables layout, --mode) and its node-local cluster DNS,\nin the node's network namespace next to its kubelet. --cleanup removes every chain and jump it made.",
   flags: proxyFlags,
   globalFlags: false,
   maxArgs: 0,

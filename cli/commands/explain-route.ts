@@ -12,6 +12,7 @@ import { CliError } from '../errors.js';
 import { parseSingleRef } from '../resolve.js';
 import { endpointChain, externalChain, serviceChain, localChain } from '../../api/kube-proxy-names.js';
 import { servicePorts, usableEndpoints, probability } from '../../proxy/rules/desired.js';
+import { explainRouteNft } from '../../proxy/nftables/explain.js';
 
 export function explainRoute(svc: KubeObject, slices: KubeObject[], nodes: KubeObject[]): string {
   const spec = svc.spec ?? {};
@@ -81,7 +82,9 @@ async function run(ctx: Ctx): Promise<number> {
     client.list(findByKind('discovery.k8s.io/v1', 'EndpointSlice')!, ns, { labelSelector: `kubernetes.io/service-name=${name}` }).then((l) => l.items),
     client.list(findByKind('v1', 'Node')!).then((l) => l.items),
   ]);
-  ctx.out.write(explainRoute(svc, slices, nodes));
+  const mode = ctx.flags['proxy-mode'] || 'iptables';
+  if (mode !== 'iptables' && mode !== 'nftables') throw new CliError(`error: unknown proxy mode "${mode}" (choose one of: iptables, nftables)`);
+  ctx.out.write(mode === 'nftables' ? explainRouteNft(svc, slices, nodes) : explainRoute(svc, slices, nodes));
   if (ctx.flags.live) ctx.out.write(await liveRules(client, `${ns}/${name}`, nodes));
   return 0;
 }
@@ -117,7 +120,10 @@ async function liveRules(client: Client, service: string, nodes: KubeObject[]): 
 const cmd: Command = {
   use: 'explain-route svc/NAME',
   short: 'mk8s: show the path a packet to a Service takes (ClusterIP -> KUBE-SVC -> KUBE-SEP -> pod)',
-  flags: [{ name: 'live', type: 'bool', usage: "mk8s: also show each node's rules for the service with their packet counters (asks each node's proxy)." }],
+  flags: [
+    { name: 'proxy-mode', type: 'string', default: 'iptables', usage: 'mk8s: explain in the words of this proxy mode (iptables or nftables).' },
+    { name: 'live', type: 'bool', usage: "mk8s: also show each node's rules for the service with their packet counters (asks each node's proxy)." },
+  ],
   run,
 };
 

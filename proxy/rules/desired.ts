@@ -151,6 +151,13 @@ export function slicesByService(slices: KubeObject[]): Map<string, KubeObject[]>
 export class RulesCache {
   readonly ports = new WeakMap<KubeObject, { slices: KubeObject[]; ports: ServicePortInfo[] }>();
   readonly fragments = new WeakMap<ServicePortInfo, { key: string; fragment: Fragment }>();
+  /** `ns/name` of services the change trackers reported changed: recomputed on the next call whatever the identities say. */
+  readonly stale = new Set<string>();
+
+  /** Forget what was computed for these services (`ns/name`). */
+  invalidate(services: Iterable<string>): void {
+    for (const k of services) this.stale.add(k);
+  }
 }
 
 const sameItems = <T>(a: T[], b: T[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -189,8 +196,9 @@ export function servicePorts(services: KubeObject[], slices: KubeObject[], cache
   const out: ServicePortInfo[] = [];
   const bySvc = slicesByService(slices);
   for (const svc of services) {
-    const own = bySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-    const hit = cache?.ports.get(svc);
+    const svcKey = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    const own = bySvc.get(svcKey) ?? [];
+    const hit = cache?.stale.delete(svcKey) ? undefined : cache?.ports.get(svc);
     if (hit && sameItems(hit.slices, own)) {
       out.push(...hit.ports);
       continue;
@@ -199,6 +207,7 @@ export function servicePorts(services: KubeObject[], slices: KubeObject[], cache
     cache?.ports.set(svc, { slices: own, ports });
     out.push(...ports);
   }
+  cache?.stale.clear(); // (deleted services' keys too)
   return out.sort((a, b) => (a.spn < b.spn ? -1 : a.spn > b.spn ? 1 : a.protocol < b.protocol ? -1 : 1));
 }
 

@@ -1,0 +1,52 @@
+// Which backend runs a proxy mode.
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { execCommand, type Exec } from './apply.js';
+import { proxyModes, type ProxyBackend, type ProxyMode } from './backend.js';
+import { IptablesBackend } from './iptables/backend.js';
+import { NftablesBackend } from './nftables/backend.js';
+
+/** The nft binary (npm's node_modules/.bin/nft, @vercel/nft, may shadow it on PATH). */
+export const nftBinary = existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
+
+/** `iptables` or `nftables`, or a one-line error naming the choices. */
+export function parseProxyMode(s: string | undefined): ProxyMode {
+  const v = (s ?? '').trim() || 'iptables';
+  if ((proxyModes as readonly string[]).includes(v)) return v as ProxyMode;
+  throw new Error(`unknown proxy mode "${v}" (choose one of: ${proxyModes.join(', ')})`);
+}
+
+export function createBackend(mode: ProxyMode, exec: Exec = execCommand, log?: Logger): ProxyBackend {
+  switch (mode) {
+    case 'iptables':
+      return new IptablesBackend(exec, log);
+    case 'nftables':
+      return new NftablesBackend(exec, log, nftBinary);
+  }
+}
+
+/**
+ * Remove the rules of every mode but `keep` (as kube-proxy does on start), so
+ * switching modes on a running node leaves no stale data path behind.
+ */
+export async function cleanupOtherModes(keep: ProxyMode, exec: Exec = execCommand, log?: Logger): Promise<void> {
+  for (const mode of proxyModes) {
+    if (mode === keep) continue;
+    try {
+      await cleanupMode(mode, exec);
+    } catch (e) {
+      log?.warn({ mode, err: (e as Error).message }, 'could not remove the rules of the other proxy mode');
+    }
+  }
+}
+
+/** Remove everything `mode` owns, whether or not its backend is built in. */
+export async function cleanupMode(mode: ProxyMode, exec: Exec = execCommand): Promise<void> {
+  if (mode === 'iptables') return new IptablesBackend(exec).cleanup();
+  // kube-proxy's nftables mode owns exactly the table `ip kube-proxy` (and `ip6 kube-proxy`).
+  for (const family of ['ip', 'ip6']) {
+    const r = await exec(nftBinary, ['delete', 'table', family, 'kube-proxy']);
+    if (r.code === 127) return; // no nft on this machine: no table of ours either
+    if (r.code !== 0 && !/No such file|does not exist/i.test(r.stderr)) throw new Error(`nft delete table ${family} kube-proxy: ${r.stderr.trim()}`);
+  }
+}

@@ -1,0 +1,165 @@
+// NftRuleset → the text of one `nft -f -` transaction. A full sync declares
+// the table, (re)writes every chain and refills every map; a partial sync,
+// given what was applied last, writes only the chains whose rules changed
+// and the map elements that differ, and deletes the chains and affinity
+// sets that are gone. Either way one atomic transaction. Pure.
+import { FAMILY, TABLE, mapNames, type FixedPart, type MapName, type MapValue, type NftFragment, type NftRuleset, type SetName } from './ruleset.js';
+
+/** What the kernel holds, as far as we know: the flattened ruleset we last applied. */
+export interface AppliedNft {
+  fixedKey: string;
+  chains: Map<string, string[]>;
+  affinity: Map<string, number>;
+  maps: Record<MapName, Map<string, MapValue>>;
+  clusterIPs: Set<string>;
+}
+
+const T = `${FAMILY} ${TABLE}`;
+
+/** Flatten a ruleset into what the kernel will hold once it is applied. */
+export function flatten(r: NftRuleset): AppliedNft {
+  const out: AppliedNft = {
+    fixedKey: fixedKey(r.fixed),
+    chains: new Map(),
+    affinity: new Map(),
+    maps: Object.fromEntries(mapNames.map((m) => [m, new Map()])) as Record<MapName, Map<string, MapValue>>,
+    clusterIPs: new Set(),
+  };
+  for (const f of r.services.values()) addFragment(out, f);
+  return out;
+}
+
+function addFragment(out: AppliedNft, f: NftFragment): void {
+  for (const [c, rules] of f.chains) out.chains.set(c, rules);
+  for (const [s, t] of f.affinity) out.affinity.set(s, t);
+  for (const m of mapNames) for (const [k, v] of f.maps[m] ?? []) out.maps[m].set(k, v);
+  for (const ip of f.clusterIPs) out.clusterIPs.add(ip);
+}
+
+export const fixedKey = (f: FixedPart) => JSON.stringify(f);
+
+const sameRules = (a: string[] | undefined, b: string[]) => !!a && (a === b || (a.length === b.length && a.every((r, i) => r === b[i])));
+const sameValue = (a: MapValue | undefined, b: MapValue) => !!a && a.verdict === b.verdict && a.comment === b.comment;
+
+const quote = (s: string) => `"${s.replace(/"/g, '')}"`;
+const elemText = (key: string, v?: MapValue) => (v ? `${key}${v.comment ? ` comment ${quote(v.comment)}` : ''} : ${v.verdict}` : key);
+
+/** `add element` / `delete element` commands, many elements per command (one command per element costs ~10× more). */
+function elementCommands(verb: 'add' | 'delete', name: string, items: string[], out: string[], chunk = 2000): void {
+  for (let i = 0; i < items.length; i += chunk) out.push(`${verb} element ${T} ${name} { ${items.slice(i, i + chunk).join(', ')} }`);
+}
+
+const affinitySetDecl = (name: string, timeout: number) => `add set ${T} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`;
+
+function fixedCommands(f: FixedPart, out: string[]): void {
+  out.push(`add table ${T} { comment "rules for kube-proxy" ; }`);
+  for (const c of f.chains) {
+    const props = c.base ? `{ type ${c.base.type} hook ${c.base.hook} priority ${c.base.priority} ; }` : c.comment ? `{ comment ${quote(c.comment)} ; }` : '';
+    out.push(`add chain ${T} ${c.name}${props ? ` ${props}` : ''}`, `flush chain ${T} ${c.name}`);
+  }
+  for (const s of f.sets) {
+    out.push(`add ${s.kind} ${T} ${s.name} { type ${s.type} ; comment ${quote(s.comment)} ; }`, `flush ${s.kind} ${T} ${s.name}`);
+  }
+  if (f.nodePortIPs.length) elementCommands('add', 'nodeport-ips', f.nodePortIPs, out);
+}
+
+function fixedRules(f: FixedPart, out: string[]): void {
+  for (const c of f.chains) for (const r of c.rules) out.push(`add rule ${T} ${c.name} ${r}`);
+}
+
+export interface Existing {
+  /** Names of the per-service chains and affinity sets the kernel has now (for a full sync: what to delete). */
+  chains: Iterable<string>;
+  affinity: Iterable<string>;
+}
+
+export interface Rendered {
+  text: string;
+  chainsWritten: number;
+  elementsWritten: number;
+  applied: AppliedNft;
+  /** Nothing to do (a partial sync with no difference). */
+  empty: boolean;
+}
+
+/**
+ * The transaction that makes the table equal to `want`. With `had` (what
+ * the last sync applied) only the difference; without it everything, and
+ * `existing` names the per-service chains and sets the kernel has that must
+ * go when they are not wanted.
+ */
+export function renderNft(want: NftRuleset, had?: AppliedNft, existing?: Existing): Rendered {
+  const next = flatten(want);
+  if (!had || had.fixedKey !== next.fixedKey) return renderFull(want, next, existing ?? (had ? { chains: had.chains.keys(), affinity: had.affinity.keys() } : undefined));
+  return renderPartial(next, had);
+}
+
+function renderFull(want: NftRuleset, next: AppliedNft, existing?: Existing): Rendered {
+  const out: string[] = [];
+  fixedCommands(want.fixed, out);
+  for (const [s, t] of next.affinity) out.push(affinitySetDecl(s, t));
+  for (const c of next.chains.keys()) out.push(`add chain ${T} ${c}`, `flush chain ${T} ${c}`);
+  const stale = [...(existing?.chains ?? [])].filter((c) => !next.chains.has(c));
+  for (const c of stale) out.push(`flush chain ${T} ${c}`);
+  fixedRules(want.fixed, out);
+  for (const [c, rules] of next.chains) for (const r of rules) out.push(`add rule ${T} ${c} ${r}`);
+  let elements = 0;
+  elementCommands('add', 'cluster-ips', [...next.clusterIPs], out);
+  for (const m of mapNames) {
+    const items = [...next.maps[m]].map(([k, v]) => elemText(k, v));
+    elements += items.length;
+    elementCommands('add', m, items, out);
+  }
+  for (const c of stale) out.push(`delete chain ${T} ${c}`);
+  for (const s of existing?.affinity ?? []) if (!next.affinity.has(s)) out.push(`delete set ${T} ${s}`);
+  return { text: out.join('\n') + '\n', chainsWritten: next.chains.size, elementsWritten: elements + next.clusterIPs.size, applied: next, empty: false };
+}
+
+function renderPartial(next: AppliedNft, had: AppliedNft): Rendered {
+  const decl: string[] = [];
+  const rules: string[] = [];
+  const dels: string[] = [];
+  const adds: string[] = [];
+  const gone: string[] = [];
+  let chainsWritten = 0;
+  for (const [s, t] of next.affinity) if (had.affinity.get(s) !== t) decl.push(...(had.affinity.has(s) ? [`delete set ${T} ${s}`] : []), affinitySetDecl(s, t));
+  for (const [c, rs] of next.chains) {
+    const prev = had.chains.get(c);
+    if (sameRules(prev, rs)) continue;
+    decl.push(prev ? `flush chain ${T} ${c}` : `add chain ${T} ${c}`);
+    for (const r of rs) rules.push(`add rule ${T} ${c} ${r}`);
+    chainsWritten++;
+  }
+  for (const c of had.chains.keys()) {
+    if (next.chains.has(c)) continue;
+    decl.push(`flush chain ${T} ${c}`);
+    gone.push(`delete chain ${T} ${c}`);
+  }
+  for (const s of had.affinity.keys()) if (!next.affinity.has(s)) gone.push(`delete set ${T} ${s}`);
+  let elementsWritten = 0;
+  const diff = (name: MapName | SetName, before: Map<string, MapValue | undefined>, after: Map<string, MapValue | undefined>) => {
+    const del: string[] = [];
+    const add: string[] = [];
+    for (const [k, v] of before) {
+      const now = after.get(k);
+      if (!after.has(k) || (v && now && !sameValue(v, now))) del.push(k);
+    }
+    for (const [k, v] of after) {
+      const was = before.get(k);
+      if (!before.has(k) || (v && was && !sameValue(was, v))) add.push(elemText(k, v));
+    }
+    elementsWritten += del.length + add.length;
+    elementCommands('delete', name, del, dels);
+    elementCommands('add', name, add, adds);
+  };
+  const asMap = (s: Set<string>) => new Map([...s].map((k) => [k, undefined]));
+  diff('cluster-ips', asMap(had.clusterIPs), asMap(next.clusterIPs));
+  for (const m of mapNames) diff(m, had.maps[m], next.maps[m]);
+  const lines = [...decl, ...rules, ...dels, ...adds, ...gone];
+  return { text: lines.length ? lines.join('\n') + '\n' : '', chainsWritten, elementsWritten, applied: next, empty: lines.length === 0 };
+}
+
+/** The transaction that removes everything (kube-proxy's CleanupLeftovers): `add` first so a missing table is no error. */
+export function renderCleanup(): string {
+  return `add table ${T}\ndelete table ${T}\n`;
+}
