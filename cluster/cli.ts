@@ -25,6 +25,7 @@ const upFlags: FlagSpec[] = [
   { name: 'dns-upstream', type: 'string', usage: "Resolvers for names outside the cluster zone (ip:port,…); default: the host's /etc/resolv.conf." },
   { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
   { name: 'offline', type: 'bool', usage: 'Kubelets never pull images: absent ones run their built-in stand-in.' },
+  { name: 'proxy-mode', type: 'string', default: 'iptables', usage: "The nodes' Service data path: iptables or nftables (kube-proxy's modes). On a running cluster, switches every node's proxy (the old mode's rules are removed)." },
 ];
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
@@ -57,6 +58,7 @@ export const upCommand: Command = {
       dnsUpstreams: given(ctx, 'dns-upstream'),
       waitSeconds: ctx.flags.wait,
       offline: ctx.flags.offline,
+      proxyMode: given(ctx, 'proxy-mode'),
     }),
 };
 

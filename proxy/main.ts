@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { cleanupMode, parseProxyMode } from './backends.js';
+import { cleanupMode, modeUnavailable, parseProxyMode } from './backends.js';
 import { proxyModes } from './backend.js';
 import { startProxy } from './server.js';
 import { parseResolvConf } from './dns/server.js';
@@ -44,6 +44,11 @@ async function run(ctx: Ctx): Promise<number> {
     for (const m of proxyModes) await cleanupMode(m);
     ctx.out.write('mk8s proxy: removed every KUBE-* chain and jump and the kube-proxy nftables table\n');
     return 0;
+  }
+  const unavailable = modeUnavailable(mode);
+  if (unavailable) {
+    ctx.err.write(`mk8s proxy: ${unavailable}\n`);
+    return 1;
   }
   const nodeName: string = f['node-name'];
   const nodeIP: string = f['node-ip'];
