@@ -12,7 +12,8 @@
 // ~50 ms), over a scale to 50 pods; (b) requests/s from inside client
 // pods' network namespaces (bench/loadgen, bounded in requests and seconds)
 // through a ClusterIP with one endpoint against straight to that pod IP.
-//   node dist/bench/proxy.js [--max 10000] [--skip-cluster] [--skip-latency]
+//   node dist/bench/proxy.js [--max 10000] [--skip-cluster] [--skip-latency] [--skip-rps]
+//     [--name bpx --bridge mk8sbpx --node-cidr 172.31.227.0/24 --pod-cidr 10.227.0.0/16 --service-cidr 10.114.0.0/16]
 import type { KubeObject } from '../api/types.js';
 import { RulesCache, desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
@@ -115,7 +116,12 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
-const CP = { name: 'bpx', nodes: 2, bridge: 'mk8sbpx', nodeCidr: '172.31.227.0/24', podCidr: '10.227.0.0/16', serviceCidr: '10.114.0.0/16' };
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+// The cluster's name, bridge and ranges (--name, --bridge, --node-cidr, --pod-cidr, --service-cidr) when the defaults are taken.
+const CP = { name: arg('name', 'bpx'), nodes: 2, bridge: arg('bridge', 'mk8sbpx'), nodeCidr: arg('node-cidr', '172.31.227.0/24'), podCidr: arg('pod-cidr', '10.227.0.0/16'), serviceCidr: arg('service-cidr', '10.114.0.0/16') };
 const bpxNodes = [`${CP.name}-control-plane`, `${CP.name}-worker`];
 
 async function clusterBench() {
@@ -226,6 +232,7 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
 
     // (b) requests/s through a ClusterIP with one endpoint vs straight to the pod IP, with a bounded
     // load generator (bench/loadgen) run inside client pods' network namespaces.
+    if (process.argv.includes('--skip-rps')) return;
     await apply(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: fast}

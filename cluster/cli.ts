@@ -26,6 +26,7 @@ const upFlags: FlagSpec[] = [
   { name: 'wait', type: 'int', default: 90, usage: 'Seconds to wait for the nodes to be Ready.' },
   { name: 'offline', type: 'bool', usage: 'Kubelets never pull images: absent ones run their built-in stand-in.' },
   { name: 'split-node-components', type: 'bool', usage: 'Run each node\'s kubelet and proxy as two processes (mk8s kubelet, mk8s proxy) instead of one mk8s node agent, so one can be stopped alone.' },
+  { name: 'proxy-mode', type: 'string', default: 'iptables', usage: "The nodes' Service data path: iptables or nftables (kube-proxy's modes). On a running cluster, switches every node's proxy (the old mode's rules are removed)." },
 ];
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
@@ -60,6 +61,7 @@ export const upCommand: Command = {
       waitSeconds: ctx.flags.wait,
       offline: ctx.flags.offline,
       splitNodeComponents: ctx.flags['split-node-components'],
+      proxyMode: given(ctx, 'proxy-mode'),
     }),
 };
 

@@ -24,6 +24,7 @@ import { controlPlaneEntry } from './control-plane.js';
 import { exec } from './exec.js';
 import { LABEL as LABELS } from '../kubelet/runtime.js';
 import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, controlPlaneIp, hostKubeconfig, type ComposeEnv } from './compose-layout.js';
+import { parseProxyMode } from '../proxy/backends.js';
 
 const READY_FILE = '/run/mk8s-ready';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,7 +168,9 @@ async function node(e: ComposeEnv): Promise<void> {
     await symlink(e.dataDir, hostData);
   }
   say(`node ${self.name}: data ${e.dataDir} (on the host: ${hostData})`);
-  const agents = composeNodeAgents({ ...e, dataDir: hostData }, self, { offline: process.env.MK8S_OFFLINE === '1', dnsUpstreams: process.env.MK8S_DNS_UPSTREAMS || undefined }).map((p) => new Supervised(p.role, p.argv));
+  // MK8S_PROXY_MODE: iptables (default) or nftables, as mk8s up --proxy-mode.
+  const proxyMode = parseProxyMode(process.env.MK8S_PROXY_MODE || undefined);
+  const agents = composeNodeAgents({ ...e, dataDir: hostData }, self, { offline: process.env.MK8S_OFFLINE === '1', dnsUpstreams: process.env.MK8S_DNS_UPSTREAMS || undefined, proxyMode }).map((p) => new Supervised(p.role, p.argv));
   for (const a of agents) a.start();
   say(`node ${self.name}: kubelet and proxy started`);
 

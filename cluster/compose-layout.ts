@@ -106,10 +106,10 @@ export function nodeRoutes(e: ComposeEnv, self: NodeLayout): string[][] {
 }
 
 /** The kubelet and proxy of a node container: `mk8s up`'s flags, without its `ip netns exec NS` prefix. */
-export function composeNodeAgents(e: ComposeEnv, self: NodeLayout, opts: { offline?: boolean; dnsUpstreams?: string } = {}): ProcessSpec[] {
+export function composeNodeAgents(e: ComposeEnv, self: NodeLayout, opts: { offline?: boolean; dnsUpstreams?: string; proxyMode?: 'iptables' | 'nftables' } = {}): ProcessSpec[] {
   const l = composeLayout(e, [self]);
   // Split: compose's entry supervises (restarts) each part on its own.
-  return nodeAgents(l, self, e.dataDir, { splitNodeComponents: true, ...(opts.offline ? { offline: true } : {}), ...(opts.dnsUpstreams ? { dnsUpstreams: opts.dnsUpstreams } : {}) }).map((p) => {
+  return nodeAgents(l, self, e.dataDir, { splitNodeComponents: true, ...(opts.offline ? { offline: true } : {}), ...(opts.dnsUpstreams ? { dnsUpstreams: opts.dnsUpstreams } : {}), ...(opts.proxyMode ? { proxyMode: opts.proxyMode } : {}) }).map((p) => {
     const i = p.argv.indexOf('exec');
     return { ...p, argv: p.argv[0] === 'ip' && i === 2 ? p.argv.slice(4) : p.argv };
   });

@@ -14,11 +14,13 @@ import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates,
 import { networkConflicts, networkUp } from './network.js';
 import { checkPrerequisites, describeMissing, gatherMachine, installPrerequisites, missingOf } from './prereqs.js';
 import { exec } from './exec.js';
-import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, tailFile, writeState, type ClusterState, type ProcessSpec } from './state.js';
+import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, stopProcess, tailFile, writeState, type ClusterState, type ProcessSpec } from './state.js';
 import { down } from './down.js';
 import { readyNodes } from './status.js';
 import { controlPlaneEntry } from './control-plane.js';
 import { ensureClusterPki, nodeTlsPaths } from './pki.js';
+import type { ProxyMode } from '../proxy/backend.js';
+import { modeUnavailable, parseProxyMode } from '../proxy/backends.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/cli/main.js and dist/cluster/control-plane.js, next to this module once built. */
@@ -37,6 +39,8 @@ export interface UpOptions extends Partial<ClusterOptions> {
   offline?: boolean;
   /** Run each node's kubelet and proxy as two processes (`mk8s kubelet`, `mk8s proxy`) instead of one `mk8s node`. */
   splitNodeComponents?: boolean;
+  /** The proxies' mode (`--proxy-mode`; default iptables). On a running cluster: switch to it. */
+  proxyMode?: string;
   /** Build the images if missing (default true). */
   images?: boolean;
   say?: (line: string) => void;
@@ -100,6 +104,7 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
     '--cluster-cidr', l.options.podCidr,
     '--service-cidr', l.options.serviceCidr,
     ...(o.dnsUpstreams ? ['--dns-upstream', o.dnsUpstreams] : []),
+    ...(o.proxyMode ? ['--mode', o.proxyMode] : []),
   ];
   const inNode = (...argv: string[]) => ['ip', 'netns', 'exec', n.netns, process.execPath, ...argv];
   if (!o.splitNodeComponents) {
@@ -107,7 +112,7 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
   }
   return [
     { role: 'kubelet', node: n.name, argv: inNode(mk8sMain, 'kubelet', ...common, ...kubelet), log: join(dir, 'logs', `kubelet-${n.name}.log`) },
-    // The node's Service data path (iptables) and its node-local cluster DNS.
+    // The node's Service data path (iptables or nftables) and its node-local cluster DNS.
     { role: 'proxy', node: n.name, argv: inNode(mk8sMain, 'proxy', ...common, ...proxy), log: join(dir, 'logs', `proxy-${n.name}.log`) },
   ];
 }
@@ -186,8 +191,18 @@ export async function up(o: UpOptions): Promise<number> {
     return 1;
   }
 
+  let proxyMode: ProxyMode | undefined;
+  try {
+    proxyMode = o.proxyMode === undefined ? undefined : parseProxyMode(o.proxyMode);
+    const unavailable = proxyMode && modeUnavailable(proxyMode);
+    if (unavailable) throw new Error(unavailable);
+  } catch (e) {
+    say(`error: ${(e as Error).message}`);
+    return 1;
+  }
+
   const existing = await readState(dir);
-  if (existing) return repair(existing, say);
+  if (existing) return repair(existing, say, proxyMode);
 
   // The node network: 172.18.0.0/24 unless taken (e.g. by a Docker network), then the next free /24.
   let nodeCidr = o.nodeCidr ?? defaultClusterOptions.nodeCidr;
@@ -226,7 +241,7 @@ export async function up(o: UpOptions): Promise<number> {
     createdAt: new Date().toISOString(),
     processes: [],
     kubeconfig: sharedKubeconfigPath(),
-    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}), ...(o.splitNodeComponents ? { splitNodeComponents: true } : {}) },
+    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}), proxyMode: proxyMode ?? 'iptables', ...(o.splitNodeComponents ? { splitNodeComponents: true } : {}) },
   };
   // Recorded before anything is made, so `mk8s down` can undo a half-done up.
   await writeState(state);
@@ -319,7 +334,15 @@ async function waitForNodes(client: Client, s: ClusterState, timeoutMs: number, 
 }
 
 /** `mk8s up` on a cluster that exists: restart what died, then say it is up. */
-async function repair(s: ClusterState, say: (l: string) => void): Promise<number> {
+async function repair(s: ClusterState, say: (l: string) => void, proxyMode?: ProxyMode): Promise<number> {
+  // Another proxy mode asked for: stop every node's proxy (or node agent); each restarts below in the new mode, which removes the old mode's rules.
+  const switching = proxyMode !== undefined && proxyMode !== (s.options.proxyMode ?? 'iptables');
+  if (switching) {
+    say(`switching the proxy mode of cluster "${s.name}" from ${s.options.proxyMode ?? 'iptables'} to ${proxyMode}`);
+    s.options.proxyMode = proxyMode;
+    await writeState(s);
+    for (const p of s.processes.filter((x) => x.role === 'proxy' || x.role === 'node')) await stopProcess(p, s.dir);
+  }
   const dead = s.processes.filter((p) => !processAlive(p, s.dir));
   const netnsGone = s.layout.nodes.filter((n) => !existsSync(`/run/netns/${n.netns}`));
   if (netnsGone.length || s.processes.length === 0) {

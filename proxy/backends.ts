@@ -16,13 +16,23 @@ export function parseProxyMode(s: string | undefined): ProxyMode {
   throw new Error(`unknown proxy mode "${v}" (choose one of: ${proxyModes.join(', ')})`);
 }
 
+type BackendFactory = (exec: Exec, log?: Logger) => ProxyBackend;
+
+/** The backend of each mode built in (undefined: not available in this build). */
+const factories: Record<ProxyMode, BackendFactory | undefined> = {
+  iptables: (exec, log) => new IptablesBackend(exec, log),
+  nftables: (exec, log) => new NftablesBackend(exec, log, nftBinary),
+};
+
+/** Undefined when `mode` can run here, else a one-line reason. */
+export function modeUnavailable(mode: ProxyMode): string | undefined {
+  return factories[mode] ? undefined : `proxy mode ${mode} is not available in this build yet (use iptables)`;
+}
+
 export function createBackend(mode: ProxyMode, exec: Exec = execCommand, log?: Logger): ProxyBackend {
-  switch (mode) {
-    case 'iptables':
-      return new IptablesBackend(exec, log);
-    case 'nftables':
-      return new NftablesBackend(exec, log, nftBinary);
-  }
+  const make = factories[mode];
+  if (!make) throw new Error(modeUnavailable(mode));
+  return make(exec, log);
 }
 
 /**

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { cleanupMode, parseProxyMode } from './backends.js';
+import { cleanupMode, modeUnavailable, parseProxyMode } from './backends.js';
 import { proxyModes } from './backend.js';
 import { startProxy, type ProxyOptions } from './server.js';
 import { parseResolvConf } from './dns/server.js';
@@ -40,6 +40,8 @@ export function proxyOptions(ctx: Ctx, client: Client, log: Logger): ProxyOption
   } catch (e) {
     throw ctx.usageError(`mk8s ${ctx.verb}: ${(e as Error).message}`);
   }
+  const unavailable = modeUnavailable(mode);
+  if (unavailable) throw ctx.usageError(`mk8s ${ctx.verb}: ${unavailable}`);
   const upstreamFlag: string = f['dns-upstream'];
   let upstreams = upstreamFlag === '' ? undefined : upstreamFlag.split(',').filter(Boolean).map((u) => {
     const [host, port] = u.split(':');

@@ -53,6 +53,9 @@ test('node agents: mk8s up flags in the container namespace, CA and certificates
   t.is(proxy.role, 'proxy');
   t.is(flag(proxy.argv, '--cluster-cidr'), '10.245.0.0/16');
   t.is(flag(proxy.argv, '--service-cidr'), '10.128.0.0/16');
+  t.false(proxy.argv.includes('--mode'), 'iptables unless asked');
+  const [, nft] = composeNodeAgents(env, self, { proxyMode: 'nftables' });
+  t.is(flag(nft.argv, '--mode'), 'nftables', 'MK8S_PROXY_MODE reaches the proxy');
 });
 
 test('control plane on .2 with the pool .200-.250; the host kubeconfig points at the loopback', (t) => {

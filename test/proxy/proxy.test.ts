@@ -9,6 +9,7 @@ import { execCommand, IptablesApplier, type Exec } from '../../proxy/apply.js';
 import { isOurChain, parseSave } from '../../proxy/rules/render.js';
 import { startTestApi, eventually } from '../../testkit/api.js';
 import { run } from '../../testkit/process.js';
+import { proxyModes } from '../helpers/proxy-modes.js';
 
 const services = findByPlural('', 'services')!;
 const slices = findByPlural('discovery.k8s.io', 'endpointslices')!;
@@ -31,10 +32,11 @@ async function nodeNamespace(t: any, name: string, ip: string): Promise<Exec> {
 
 const save = async (exec: Exec) => parseSave((await exec('iptables-save', [])).stdout);
 
-maybe('rules follow Services and EndpointSlices; no-op syncs change nothing; restart takes over; cleanup removes all', async (t) => {
+// Once per proxy mode (test/helpers/proxy-modes.ts); the kernel checks below read iptables, the nftables mode brings its own.
+for (const mode of proxyModes) maybe(`rules follow Services and EndpointSlices; no-op syncs change nothing; restart takes over; cleanup removes all (${mode})`, async (t) => {
   const api = await startTestApi();
   t.teardown(() => api.close());
-  const ns = `mk8s-px-${process.pid}`;
+  const ns = `mk8s-px-${mode.slice(0, 3)}-${process.pid}`;
   const exec = await nodeNamespace(t, ns, '172.31.250.2');
   // Someone else's rules in the node: every sync (whole-table or partial) and the cleanup keep them.
   await exec('iptables', ['-w', '5', '-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT']);
@@ -54,7 +56,7 @@ maybe('rules follow Services and EndpointSlices; no-op syncs change nothing; res
     ports: [{ name: '', port: 8080, protocol: 'TCP' }],
     endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'n1', conditions: { ready: true } }],
   });
-  const opts = { client: api.client, nodeName: 'n1', nodeIP: '172.31.250.2', exec, healthPort: 0, healthBind: '127.0.0.1', minSyncMs: 20, resyncMs: 3_600_000, logger: undefined };
+  const opts = { mode, client: api.client, nodeName: 'n1', nodeIP: '172.31.250.2', exec, healthPort: 0, healthBind: '127.0.0.1', minSyncMs: 20, resyncMs: 3_600_000, logger: undefined };
   let proxy = await startProxy({ ...opts, logger: (await import('pino')).pino({ level: process.env.MK8S_TEST_LOG ?? 'silent' }) });
   t.teardown(() => proxy.stop());
   await eventually(async () => (await save(exec)).nat.get('KUBE-SERVICES')?.some((r) => r.includes('default/web cluster IP')));

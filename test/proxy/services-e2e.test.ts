@@ -6,6 +6,7 @@ import test from 'ava';
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { startCluster, runningPods, type TestCluster } from '../../testkit/cluster.js';
+import { forMode, testProxyMode } from '../helpers/proxy-modes.js';
 import { eventually } from '../../testkit/api.js';
 import { run } from '../../testkit/process.js';
 import { tutorialYaml } from '../helpers/tutorials.js';
@@ -14,10 +15,12 @@ import { rawGet } from '../helpers/raw-http.js';
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;
 
-const P = { name: 'svc', nodes: 2, bridge: 'mk8ssvc', nodeCidr: '172.31.230.0/24', podCidr: '10.230.0.0/16', serviceCidr: '10.112.0.0/16' };
-const host = '172.31.230.1';
-const nodeIPs = ['172.31.230.2', '172.31.230.3'];
-const nodeNames = ['svc-control-plane', 'svc-worker'];
+// The proxy mode of this run (test/helpers/proxy-modes.ts); another mode brings its own name, bridge and ranges.
+const P = forMode({ name: 'svc', nodes: 2, bridge: 'mk8ssvc', nodeCidr: '172.31.230.0/24', podCidr: '10.230.0.0/16', serviceCidr: '10.112.0.0/16' }, testProxyMode());
+const nodeNet = P.nodeCidr.replace(/\.0\/24$/, '');
+const host = `${nodeNet}.1`;
+const nodeIPs = [`${nodeNet}.2`, `${nodeNet}.3`];
+const nodeNames = [`${P.name}-control-plane`, `${P.name}-worker`];
 let c: TestCluster;
 let upstream: dgram.Socket;
 const upstreamQueries: string[] = [];
@@ -51,7 +54,7 @@ const curlHost = (url: string, seconds = 3) => run('curl', ['-s', '-m', String(s
 test.before(async () => {
   if (!canRun) return;
   const port = await startUpstream();
-  c = await startCluster({ ...P, extra: ['--dns-upstream', `${host}:${port}`, '--node-monitor-grace-period', '20'] });
+  c = await startCluster({ ...P, extra: [...(P.extra ?? []), '--dns-upstream', `${host}:${port}`, '--node-monitor-grace-period', '20'] });
   await c.mk8s(['run', 'toolbox', '--image=busybox', '--command', '--', 'sleep', '36000']);
   await c.mk8s(['create', 'namespace', 'other']);
   await c.mk8s(['run', 'toolbox', '-n', 'other', '--image=busybox', '--command', '--', 'sleep', '36000']);
@@ -100,7 +103,7 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
 
 serial('MetalLB\'s legacy config from tutorial 000: the pool outside the node network gets an on-link host route, the service an address from it', async (t) => {
   // 10.8.8.93-10.8.8.103 as the tutorial has it. No packet may go there before the host route to our bridge exists.
-  const routes = async () => (await run('ip', ['-4', 'route', 'show', 'dev', 'mk8ssvc', 'proto', '77'])).stdout;
+  const routes = async () => (await run('ip', ['-4', 'route', 'show', 'dev', P.bridge, 'proto', '77'])).stdout;
   t.is((await apply(tutorialYaml('metallb-config.yaml'))).code, 0);
   await eventually(async () => (await routes()).includes('10.8.8.96/29'), 20_000, 200);
   t.is((await routes()).replace(/\s+\n/g, '\n').trim(), ['10.8.8.93 scope link', '10.8.8.94/31 scope link', '10.8.8.96/29 scope link'].join('\n'));
@@ -116,7 +119,7 @@ serial('MetalLB\'s legacy config from tutorial 000: the pool outside the node ne
   await eventually(async () => (await routes()).trim() === '', 30_000, 300);
   const back = await eventually(async () => {
     const ip = (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip;
-    return ip?.startsWith('172.31.230.') ? ip : undefined;
+    return ip?.startsWith(`${nodeNet}.`) ? ip : undefined;
   }, 30_000, 300);
   t.truthy(back);
 });
@@ -209,7 +212,7 @@ serial('a proxy restart under a request loop fails no request', async (t) => {
   process.kill(proxy.pid, 'SIGKILL');
   const atKill = requests();
   await eventually(() => requests() >= atKill + 20, 60_000);
-  const up = await c.mk8s(['up', '--name', P.name, '--bridge', P.bridge, '--node-cidr', P.nodeCidr, '--pod-cidr', P.podCidr, '--service-cidr', P.serviceCidr], { timeoutMs: 60_000 });
+  const up = await c.mk8s(['up', '--name', P.name, '--bridge', P.bridge, '--node-cidr', P.nodeCidr, '--pod-cidr', P.podCidr, '--service-cidr', P.serviceCidr, '--proxy-mode', testProxyMode()], { timeoutMs: 60_000 });
   t.is(up.code, 0, up.stderr);
   const atUp = requests();
   await eventually(() => requests() >= atUp + 20, 60_000);

@@ -5,15 +5,18 @@
 import test from 'ava';
 import http from 'node:http';
 import { startCluster, runningPods, R, type TestCluster } from '../../testkit/cluster.js';
+import { forMode, testProxyMode } from '../helpers/proxy-modes.js';
 import { eventually } from '../../testkit/api.js';
 import { run } from '../../testkit/process.js';
 
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;
 
-const P = { name: 'tut', nodes: 2, bridge: 'mk8stut', nodeCidr: '172.31.228.0/24', podCidr: '10.228.0.0/16', serviceCidr: '10.113.0.0/16' };
-const nodeIPs = ['172.31.228.2', '172.31.228.3'];
-const nodeNames = ['tut-control-plane', 'tut-worker'];
+// The proxy mode of this run (test/helpers/proxy-modes.ts); another mode brings its own name, bridge and ranges.
+const P = forMode({ name: 'tut', nodes: 2, bridge: 'mk8stut', nodeCidr: '172.31.228.0/24', podCidr: '10.228.0.0/16', serviceCidr: '10.113.0.0/16' }, testProxyMode());
+const nodeNet = P.nodeCidr.replace(/\.0\/24$/, '');
+const nodeIPs = [`${nodeNet}.2`, `${nodeNet}.3`];
+const nodeNames = [`${P.name}-control-plane`, `${P.name}-worker`];
 let c: TestCluster;
 
 const apply = (yaml: string) => c.mk8s(['apply', '-f', '-'], { input: yaml });
