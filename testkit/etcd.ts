@@ -60,6 +60,7 @@ export async function startTestEtcd(dir: string, opts: { ip?: string; clientPort
         const c = e.child;
         running.delete(c);
         if (c.exitCode !== null || c.signalCode !== null) return resolve();
+        c.ref(); // kept alive until the exit is seen
         c.once('exit', () => resolve());
         c.kill('SIGKILL');
       }),
