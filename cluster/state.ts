@@ -42,7 +42,7 @@ export interface ClusterState {
   createdAt: string;
   processes: RecordedProcess[];
   kubeconfig: string;
-  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean };
+  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean; storage?: 'level' | 'etcd' };
 }
 
 export function statePath(dir: string): string {
