@@ -32,8 +32,8 @@ function makeCert(opts: {
   issuer?: forge.pki.Certificate;
   ca: boolean;
   sans?: string[];
-  /** What a leaf certificate is for (default: serving). */
-  usage?: 'server' | 'client';
+  /** What a leaf certificate is for (default: serving); `peer` is both (an etcd member's peer certificate). */
+  usage?: 'server' | 'client' | 'peer';
   /** Subject organizations: the groups of a client certificate, as Kubernetes reads them. */
   organizations?: string[];
 }): forge.pki.Certificate {
@@ -52,7 +52,7 @@ function makeCert(opts: {
   ];
   if (!opts.ca && opts.usage === 'client') ext.push({ name: 'extKeyUsage', clientAuth: true });
   else if (!opts.ca) {
-    ext.push({ name: 'extKeyUsage', serverAuth: true });
+    ext.push(opts.usage === 'peer' ? { name: 'extKeyUsage', serverAuth: true, clientAuth: true } : { name: 'extKeyUsage', serverAuth: true });
     ext.push({
       name: 'subjectAltName',
       altNames: (opts.sans ?? []).map((s) => (/^[\d.]+$/.test(s) ? { type: 7, ip: s } : { type: 2, value: s })),
@@ -89,7 +89,7 @@ export interface CertSpec {
   organizations?: readonly string[];
   /** DNS names and IP addresses (serving certificates). */
   sans?: string[];
-  usage: 'server' | 'client';
+  usage: 'server' | 'client' | 'peer';
 }
 
 export interface KeyPair {

@@ -135,15 +135,17 @@ export class Registry {
 
   async create(r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     const obj = this.checkBody(r, ns, body);
-    return this.storage.exclusive(() => this.createLocked(r, obj, opts));
+    // A fresh copy per run: a shared backend re-runs the function after losing a race.
+    return this.storage.exclusive(() => this.createLocked(r, clone(obj), opts));
   }
 
   async update(r: ResourceType, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
-    const obj = this.checkBody(r, ns, body);
-    if (obj.metadata.name !== name) {
-      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    const body0 = this.checkBody(r, ns, body);
+    if (body0.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${body0.metadata.name}) does not match the name on the URL (${name})`);
     }
     return this.storage.exclusive(async () => {
+      const obj = clone(body0);
       const old = this.storage.get(resourceKey(r), objKey(obj.metadata.namespace, name));
       if (!old) {
         // As Kubernetes, a few kinds may be created by PUT (kubelets and controllers do so).

@@ -5,7 +5,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Storage } from './storage.js';
+import { LevelStorage, type Storage } from './storage.js';
 import { WatchHub } from './watch.js';
 import { Registry } from './registry.js';
 import { buildHttpServer, type HttpOptions } from './http.js';
@@ -16,6 +16,7 @@ import { ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.j
 import { nthIp, parseCidr } from '../api/cidr.js';
 import { parsePortRange } from './allocators.js';
 import { KubeletProxy } from './kubelet-proxy.js';
+import type { EtcdStorageOptions } from './etcd-storage.js';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** fsync every write (see storage.ts for what an unsynced write risks); default false. */
   syncWrites?: boolean;
+  /** Store in etcd instead of LevelDB in the data dir (`--storage etcd --etcd-servers …`). */
+  etcd?: EtcdStorageOptions;
 }
 
 /** The pod subresources served over an HTTP Upgrade (to the kubelet). */
@@ -68,7 +71,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const sans = ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', nthIp(serviceCidr, 1), ...(bind === '0.0.0.0' ? [] : [bind]), ...(o.extraSans ?? [])];
   const certs = await ensureServingCerts(o.dataDir, sans);
   const kubeletClient = await ensureKubeletClientCert(o.dataDir, await ensureCA(o.dataDir));
-  const storage = new Storage(join(o.dataDir, 'db'), { sync: o.syncWrites });
+  const storage: Storage = o.etcd
+    ? new (await import('./etcd-storage.js')).EtcdStorage(o.etcd)
+    : new LevelStorage(join(o.dataDir, 'db'), { sync: o.syncWrites });
   await storage.open();
   const hub = new WatchHub(storage.currentRv(), o.watchWindow);
   storage.onCommit((c) => hub.publish(c));

@@ -51,11 +51,43 @@ export interface CommittedChange {
   old: KubeObject | undefined;
 }
 
+/**
+ * What the registry stores through: objects with resourceVersions, the
+ * allocation table, and commits of one object change with its allocation
+ * changes as one atomic write. Reads are served from memory (a mirror kept
+ * current by the backend); writes run inside exclusive(), which a backend
+ * shared with other API servers (EtcdStorage) first brings up to date and
+ * re-runs when its commit loses a race (StaleStorageError), so `fn` must
+ * compute everything it writes afresh from the storage on each run.
+ */
+export interface Storage {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** The newest resourceVersion seen (written here or, for etcd, anywhere). */
+  currentRv(): number;
+  /** Called for every committed change, in resourceVersion order (for etcd: those of every API server). */
+  onCommit(fn: (c: CommittedChange) => void): void;
+  get(resource: string, key: string): KubeObject | undefined;
+  /** Objects of a resource, optionally of one namespace, in key order. */
+  list(resource: string, namespace?: string): KubeObject[];
+  resources(): string[];
+  allocationOwner(key: string): string | undefined;
+  allocationsWithPrefix(prefix: string): Map<string, string>;
+  /** Run `fn` with exclusive write access: read-check-write sequences cannot interleave. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  /** Write one object change with its allocation changes atomically; call inside exclusive(). */
+  commit(change: ObjectChange, allocations?: AllocationChange[]): Promise<CommittedChange>;
+}
+
+/** A commit lost a race with another writer (another API server): exclusive() runs its function again. */
+export class StaleStorageError extends Error {}
+
 const OBJ = 'o\x00';
 const ALLOC = 'a\x00';
 const RV_KEY = 'm\x00rv';
 
-export class Storage {
+/** The embedded default: LevelDB in the API server's data dir. */
+export class LevelStorage implements Storage {
   private db: Level<string, string>;
   private objects = new Map<string, Map<string, KubeObject>>();
   private allocs = new Map<string, string>();

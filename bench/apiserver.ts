@@ -4,7 +4,9 @@
 // latency to 50 watchers. The baseline measured in the same run is a plain
 // `GET /healthz` round trip (the HTTPS + fastify floor), so figures read as
 // ratios to what no storage or registry work costs.
-//   node dist/bench/apiserver.js [--pods 10000] [--watchers 50]
+// `--storage level|etcd|both` (default both): LevelDB, a real etcd (Debian's
+// etcd 3.4 on loopback, testkit/etcd.ts), or each in turn, side by side.
+//   node dist/bench/apiserver.js [--pods 10000] [--watchers 50] [--storage both]
 import { findByPlural } from '../api/resources.js';
 import { resourcePath } from '../client/http.js';
 import { startTestApi } from '../testkit/api.js';
@@ -17,6 +19,8 @@ const PODS = arg('pods', 10_000);
 const CLIENTS = 4;
 const WATCHERS = arg('watchers', 50);
 const pods = findByPlural('', 'pods')!;
+const storageArg = process.argv.includes('--storage') ? process.argv[process.argv.indexOf('--storage') + 1] : 'both';
+const STORAGES = storageArg === 'both' ? ['level', 'etcd'] : [storageArg];
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,6 +29,14 @@ const pct = (xs: number[], p: number) => {
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 async function main() {
+  for (const storage of STORAGES) {
+    console.log(`\n### storage: ${storage}\n`);
+    process.env.MK8S_TEST_STORAGE = storage;
+    await run();
+  }
+}
+
+async function run() {
   const api = await startTestApi();
   const { client } = api;
   try {

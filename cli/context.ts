@@ -18,6 +18,8 @@ export interface Command {
   required?: string[];
   /** At most this many arguments (0: cobra's NoArgs); unlimited when unset. */
   maxArgs?: number;
+  /** Every argument after the verb goes to the command unparsed (a wrapped tool's own flags: `mk8s etcdctl get --prefix …`). */
+  rawArgs?: boolean;
   run(ctx: Ctx): Promise<number | void>;
 }
 

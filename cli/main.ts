@@ -46,6 +46,7 @@ const commands: Record<string, Entry> = {
   status: { own: true, short: "Show the cluster's processes and nodes", load: async () => (await import('../cluster/cli.js')).statusCommand },
   doctor: { own: true, short: 'Check what mk8s up needs on this machine, changing nothing', load: async () => (await import('../cluster/cli.js')).doctorCommand },
   images: { own: true, short: 'Build the built-in images (pause, hello-from, toolbox, …)', load: async () => (await import('../cluster/cli.js')).imagesCommand },
+  etcdctl: { own: true, short: "Run etcdctl against the cluster's etcd (mk8s up --storage etcd)", load: async () => (await import('../cluster/cli.js')).etcdctlCommand },
   apiserver: { own: true, short: 'Run the API server', load: () => kubectlCommand(import('./commands/apiserver.js')) },
   controllers: { own: true, short: 'Run the controllers against the cluster of the kubeconfig', load: () => kubectlCommand(import('./commands/controllers.js')) },
   kubelet: { own: true, short: 'Run the node agent in the current network namespace', load: async () => (await import('../kubelet/main.js')).kubeletCommand },
@@ -123,6 +124,18 @@ async function runCommand(verb: string, entry: Entry, rest: string[]): Promise<n
     import('./errors.js'),
   ]);
   const usageHint = `See 'mk8s ${verb} --help' for usage.\n`;
+  if (cmd.rawArgs && !(rest.length === 1 && ['--help', '-h'].includes(rest[0]))) {
+    const ctx = new Ctx(verb, {}, new Set(), rest, -1);
+    try {
+      return (await cmd.run(ctx)) ?? 0;
+    } catch (e) {
+      const text = errorText(e);
+      if (text) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      return (e as { exitCode?: number }).exitCode ?? 1;
+    } finally {
+      ctx.close();
+    }
+  }
   let parsed;
   try {
     // mk8s' own commands take --help/-h and their own flags; kubectl's take kubectl's global flags too.

@@ -2,7 +2,8 @@
 // their flags (parsed by cli/flags.ts, as every mk8s command) and runs.
 import type { Command, Ctx } from '../cli/context.js';
 import type { FlagSpec } from '../cli/flags.js';
-import { up } from './up.js';
+import { usageError } from '../cli/errors.js';
+import { up, clusterEtcd } from './up.js';
 import { down } from './down.js';
 import { status } from './status.js';
 import { defaultClusterOptions } from './layout.js';
@@ -27,7 +28,13 @@ const upFlags: FlagSpec[] = [
   { name: 'offline', type: 'bool', usage: 'Kubelets never pull images: absent ones run their built-in stand-in.' },
   { name: 'split-node-components', type: 'bool', usage: 'Run each node\'s kubelet and proxy as two processes (mk8s kubelet, mk8s proxy) instead of one mk8s node agent, so one can be stopped alone.' },
   { name: 'proxy-mode', type: 'string', default: 'iptables', usage: "The nodes' Service data path: iptables or nftables (kube-proxy's modes). On a running cluster, switches every node's proxy (the old mode's rules are removed)." },
+  { name: 'storage', type: 'string', default: 'level', usage: "Where the API server stores: level (LevelDB in its data dir) or etcd (Debian's etcd, started and stopped with the cluster; mk8s etcdctl reads it)." },
 ];
+
+function storageFlag(v: string): 'level' | 'etcd' {
+  if (v !== 'level' && v !== 'etcd') throw usageError(`invalid argument "${v}" for "--storage" flag: must be level or etcd`);
+  return v;
+}
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
 const given = (ctx: Ctx, name: string) => (ctx.changed.has(name) ? ctx.flags[name] : undefined);
@@ -62,6 +69,7 @@ export const upCommand: Command = {
       offline: ctx.flags.offline,
       splitNodeComponents: ctx.flags['split-node-components'],
       proxyMode: given(ctx, 'proxy-mode'),
+      storage: storageFlag(ctx.flags.storage),
     }),
 };
 
@@ -128,5 +136,38 @@ export const imagesCommand: Command = {
     const only: string[] = ctx.flags.only;
     await buildImages({ force: ctx.flags.force, ...(only.length ? { only } : {}), log: (l: string) => ctx.out.write(`${l}\n`) });
     return 0;
+  },
+};
+
+/** `mk8s etcdctl ARGS…`: Debian's etcdctl (API v3) with the cluster's endpoints and client certificate, as on a kubeadm control-plane node. */
+export const etcdctlCommand: Command = {
+  use: 'etcdctl [--name CLUSTER] ETCDCTL-ARGS…',
+  short: "Run etcdctl against the cluster's etcd (mk8s up --storage etcd)",
+  long: [
+    "Runs Debian's etcdctl (ETCDCTL_API=3) with the cluster's endpoints, CA and the API server's etcd",
+    'client certificate; every argument after an optional --name CLUSTER goes to etcdctl as is, e.g.',
+    '  mk8s etcdctl get --prefix --keys-only /registry/services/specs/',
+  ].join('\n'),
+  flags: [],
+  globalFlags: false,
+  rawArgs: true,
+  run: async (ctx: Ctx) => {
+    const args = [...ctx.args];
+    let name = defaultClusterOptions.name;
+    if (args[0] === '--name' && args.length > 1) name = args.splice(0, 2)[1];
+    else if (args[0]?.startsWith('--name=')) name = args.shift()!.slice('--name='.length);
+    const { clusterDir, readState } = await import('./state.js');
+    const s = await readState(clusterDir(name));
+    if (!s) throw usageError(`no cluster "${name}" (mk8s up --storage etcd makes one)`);
+    if (s.options.storage !== 'etcd') throw usageError(`cluster "${name}" stores in LevelDB, not etcd (mk8s up --storage etcd makes one that does)`);
+    const { etcdctlCommand: command, clientUrls } = await import('./etcd.js');
+    const e = clusterEtcd(s.layout, s.dir);
+    const c = command(clientUrls(e), e.tls, args);
+    const { spawn } = await import('node:child_process');
+    return new Promise<number>((resolve, reject) => {
+      const child = spawn(c.argv[0], c.argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...c.env } });
+      child.on('error', (err) => reject(usageError(`cannot run ${c.argv[0]}: ${err.message} (apt-get install etcd-client)`)));
+      child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+    });
   },
 };

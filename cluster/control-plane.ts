@@ -10,6 +10,7 @@ import { startApiServer } from '../apiserver/server.js';
 import { startControllers } from '../controllers/manager.js';
 import { PoolRoutes } from './pool-routes.js';
 import { parseFlags, type FlagSpec } from '../cli/flags.js';
+import { storageOption } from '../cli/commands/apiserver.js';
 
 /** The flags `mk8s up` passes (cluster/up.ts clusterProcesses), parsed by the one CLI parser. */
 const flagSpecs: FlagSpec[] = [
@@ -24,6 +25,11 @@ const flagSpecs: FlagSpec[] = [
   { name: 'bridge', type: 'string' },
   { name: 'node-cidr', type: 'string' },
   { name: 'pod-cidr', type: 'string' },
+  { name: 'storage', type: 'string', default: 'level' },
+  { name: 'etcd-servers', type: 'string' },
+  { name: 'etcd-cafile', type: 'string' },
+  { name: 'etcd-certfile', type: 'string' },
+  { name: 'etcd-keyfile', type: 'string' },
 ];
 
 let parsed: ReturnType<typeof parseFlags> | undefined;
@@ -36,7 +42,9 @@ function flag(name: string): string | undefined {
 async function main(): Promise<void> {
   const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   const bind = flag('bind') ?? '127.0.0.1';
+  parsed ??= parseFlags(process.argv.slice(2), flagSpecs);
   const server = await startApiServer({
+    ...storageOption(parsed.flags),
     dataDir: flag('data-dir')!,
     bind,
     port: Number(flag('port') ?? 6443),

@@ -37,9 +37,11 @@ export async function down(o: DownOptions = {}): Promise<number> {
     return 0;
   }
   // Node agents first (they would otherwise see their pods vanish), the control plane last.
-  const agents = s.processes.filter((p) => p.role !== 'control-plane');
+  const agents = s.processes.filter((p) => p.role !== 'control-plane' && p.role !== 'etcd');
   await Promise.all(agents.map((p) => stopProcess(p, s.dir)));
   for (const p of s.processes.filter((p) => p.role === 'control-plane')) await stopProcess(p, s.dir);
+  // etcd after the API servers that write to it (its data dir goes with the cluster dir, kept with --keep-data).
+  await Promise.all(s.processes.filter((p) => p.role === 'etcd').map((p) => stopProcess(p, s.dir)));
   say(`  ✓ stopped ${s.processes.length} process(es)`);
 
   const ids = await clusterContainers(s.layout.nodes.map((n) => n.name));
@@ -59,7 +61,7 @@ export async function down(o: DownOptions = {}): Promise<number> {
   } catch {
     /* none */
   }
-  const keep = new Set<string>([...(o.keepData ? ['apiserver'] : []), ...(o.keepLogs ? ['logs'] : [])]);
+  const keep = new Set<string>([...(o.keepData ? ['apiserver', 'etcd', 'pki'] : []), ...(o.keepLogs ? ['logs'] : [])]);
   if (keep.size === 0) await rm(dir, { recursive: true, force: true });
   else {
     for (const entry of await readdir(dir).catch(() => [] as string[])) {

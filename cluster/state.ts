@@ -42,7 +42,7 @@ export interface ClusterState {
   createdAt: string;
   processes: RecordedProcess[];
   kubeconfig: string;
-  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean; splitNodeComponents?: boolean; proxyMode?: 'iptables' | 'nftables' };
+  options: { nodeMonitorGracePeriodSeconds?: number; podEvictionTimeoutSeconds?: number; dnsUpstreams?: string; offline?: boolean; splitNodeComponents?: boolean; proxyMode?: 'iptables' | 'nftables'; storage?: 'level' | 'etcd' };
 }
 
 export function statePath(dir: string): string {

@@ -21,6 +21,8 @@ import { controlPlaneEntry } from './control-plane.js';
 import { ensureClusterPki, nodeTlsPaths } from './pki.js';
 import type { ProxyMode } from '../proxy/backend.js';
 import { modeUnavailable, parseProxyMode } from '../proxy/backends.js';
+import { clientUrls, ensureEtcdPki, etcdTlsPaths, startEtcdMembers, waitEtcdHealthy, type EtcdClusterSpec } from './etcd.js';
+import { ensureCA } from '../apiserver/certs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/cli/main.js and dist/cluster/control-plane.js, next to this module once built. */
@@ -43,6 +45,8 @@ export interface UpOptions extends Partial<ClusterOptions> {
   proxyMode?: string;
   /** Build the images if missing (default true). */
   images?: boolean;
+  /** Where the API server stores: `level` (LevelDB, default) or `etcd` (Debian's etcd, a recorded process). */
+  storage?: 'level' | 'etcd';
   say?: (line: string) => void;
 }
 
@@ -63,12 +67,32 @@ export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState[
       '--bridge', l.options.bridge,
       '--node-cidr', `${l.hostIp}/${l.prefixLen}`,
       '--pod-cidr', l.options.podCidr,
+      ...(o.storage === 'etcd' ? etcdApiServerArgs(l, dir) : []),
       ...(o.nodeMonitorGracePeriodSeconds ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriodSeconds)] : []),
       ...(o.podEvictionTimeoutSeconds !== undefined ? ['--pod-eviction-timeout', String(o.podEvictionTimeoutSeconds)] : []),
     ],
     log: join(dir, 'logs', 'control-plane.log'),
   };
   return [controlPlane, ...l.nodes.flatMap((n) => nodeAgents(l, n, dir, o))];
+}
+
+/**
+ * The cluster's etcd with --storage etcd: one member on the host's bridge
+ * address (where the API server listens), data in <dir>/etcd, TLS with the
+ * cluster CA (pure).
+ */
+export function clusterEtcd(l: ClusterLayout, dir: string): EtcdClusterSpec {
+  return {
+    token: `mk8s-${l.options.name}`,
+    members: [{ name: `${l.options.name}-etcd`, ip: l.hostIp, clientPort: 2379, peerPort: 2380, dataDir: join(dir, 'etcd'), log: join(dir, 'logs', 'etcd.log') }],
+    tls: etcdTlsPaths(join(dir, 'pki'), join(dir, 'apiserver', 'ca.crt')),
+  };
+}
+
+/** The API server's flags for the cluster's etcd, as kube-apiserver's (pure). */
+export function etcdApiServerArgs(l: ClusterLayout, dir: string): string[] {
+  const e = clusterEtcd(l, dir);
+  return ['--storage', 'etcd', '--etcd-servers', clientUrls(e).join(','), '--etcd-cafile', e.tls!.caFile, '--etcd-certfile', e.tls!.clientCertFile, '--etcd-keyfile', e.tls!.clientKeyFile];
 }
 
 /** LoadBalancer addresses on the node network (.200-.250 of a /24), as MetalLB's layer-2 pool. */
@@ -241,7 +265,7 @@ export async function up(o: UpOptions): Promise<number> {
     createdAt: new Date().toISOString(),
     processes: [],
     kubeconfig: sharedKubeconfigPath(),
-    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}), proxyMode: proxyMode ?? 'iptables', ...(o.splitNodeComponents ? { splitNodeComponents: true } : {}) },
+    options: { nodeMonitorGracePeriodSeconds: o.nodeMonitorGracePeriodSeconds, podEvictionTimeoutSeconds: o.podEvictionTimeoutSeconds, dnsUpstreams: o.dnsUpstreams, ...(o.offline ? { offline: true } : {}), proxyMode: proxyMode ?? 'iptables', ...(o.splitNodeComponents ? { splitNodeComponents: true } : {}), ...(o.storage === 'etcd' ? { storage: 'etcd' as const } : {}) },
   };
   // Recorded before anything is made, so `mk8s down` can undo a half-done up.
   await writeState(state);
@@ -254,8 +278,21 @@ export async function up(o: UpOptions): Promise<number> {
     }
     await ensureClusterPki(dir, layout);
     const procs = clusterProcesses(layout, dir, state.options);
+    if (state.options.storage === 'etcd') {
+      const etcd = clusterEtcd(layout, dir);
+      await ensureEtcdPki(join(dir, 'pki'), await ensureCA(join(dir, 'apiserver')), etcd.members);
+      const members = await startEtcdMembers(etcd);
+      state.processes.push(...members);
+      await writeState(state);
+      await waitEtcdHealthy(etcd, 30_000, () => {
+        const dead = members.find((m) => !processAlive(m, dir));
+        return dead ? `etcd exited:\n${tailFile(dead.log)}` : undefined;
+      });
+      say(`  ✓ etcd: ${clientUrls(etcd).join(',')} (pid ${members.map((m) => m.pid).join(', ')}, data ${etcd.members[0].dataDir})`);
+    }
     const cp = await spawnDetached(procs[0]);
-    state.processes.push(cp);
+    // The control plane stays first in the record (repair reads its log from there).
+    state.processes.unshift(cp);
     await writeState(state);
     const client = await waitForApi(join(dir, 'apiserver', 'kubeconfig'), cp.log, 30_000);
     await mkdir(dirname(state.kubeconfig), { recursive: true });
@@ -355,7 +392,8 @@ async function repair(s: ClusterState, say: (l: string) => void, proxyMode?: Pro
   }
   const restartedAt = Date.now();
   // The control plane first, and up, before the node agents that talk to it.
-  dead.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane'));
+  const rank = (p: { role: string }) => (p.role === 'etcd' ? 2 : p.role === 'control-plane' ? 1 : 0);
+  dead.sort((a, b) => rank(b) - rank(a));
   let client: Client | undefined;
   // The node certificates may be gone (or made by an mk8s from before them): make them, and start node agents with today's flags.
   await ensureClusterPki(s.dir, s.layout);

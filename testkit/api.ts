@@ -7,12 +7,26 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../apiserver/server.js';
 import { Client } from '../client/http.js';
+import { startTestEtcd, testStorageIsEtcd, type TestEtcd } from './etcd.js';
 
 export interface TestApi {
   server: ApiServer;
   client: Client;
   dataDir: string;
+  /** The etcd it stores in, when the test process runs against etcd (MK8S_TEST_STORAGE=etcd). */
+  etcd?: TestEtcd;
   close(): Promise<void>;
+}
+
+/** The etcd of each data dir (a restart on the same data dir uses the same etcd and its data). */
+const etcds = new Map<string, TestEtcd>();
+
+/** The etcd for a data dir, started on first use (only when this process runs against etcd). */
+export async function etcdFor(dataDir: string): Promise<TestEtcd | undefined> {
+  if (!testStorageIsEtcd()) return undefined;
+  let e = etcds.get(dataDir);
+  if (!e) etcds.set(dataDir, (e = await startTestEtcd(dataDir)));
+  return e;
 }
 
 export async function tempDir(prefix = 'mk8s-test-'): Promise<string> {
@@ -21,16 +35,30 @@ export async function tempDir(prefix = 'mk8s-test-'): Promise<string> {
 
 export async function startTestApi(opts: Partial<ApiServerOptions> = {}): Promise<TestApi> {
   const dataDir = opts.dataDir ?? (await tempDir());
-  const server = await startApiServer({ port: 0, logger: pino({ level: process.env.MK8S_TEST_LOG ?? 'silent' }), ...opts, dataDir });
+  const etcd = opts.etcd ? undefined : await etcdFor(dataDir);
+  const server = await startApiServer({
+    port: 0,
+    logger: pino({ level: process.env.MK8S_TEST_LOG ?? 'silent' }),
+    ...(etcd ? { etcd: { endpoints: [etcd.url] } } : {}),
+    ...opts,
+    dataDir,
+  });
   const client = new Client({ server: server.url, token: server.token, caCert: server.caCert });
   return {
     server,
     client,
     dataDir,
+    etcd,
     async close() {
       client.close();
       await server.close();
-      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) {
+        if (etcd) {
+          await etcd.kill();
+          etcds.delete(dataDir);
+        }
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -9,15 +9,20 @@ import { ApiError } from '../../api/status.js';
 import { Client } from '../../client/http.js';
 import { tempDir } from '../../testkit/api.js';
 import { killHard, spawnApiServer } from '../../testkit/process.js';
+import { startTestEtcd, testStorageIsEtcd } from '../../testkit/etcd.js';
 
 const configmaps = findByPlural('', 'configmaps')!;
 const services = findByPlural('', 'services')!;
 
 test('kill -9 loses nothing that was acknowledged', async (t) => {
   const dataDir = await tempDir();
-  const first = await spawnApiServer(['--data-dir', dataDir, '--port', '0']);
+  // On etcd (durability.etcd.test.ts) etcd is killed with -9 too, and restarted on its data dir.
+  const etcd = testStorageIsEtcd() ? await startTestEtcd(dataDir) : undefined;
+  const storageArgs = etcd ? ['--storage', 'etcd', '--etcd-servers', etcd.url] : [];
+  const first = await spawnApiServer(['--data-dir', dataDir, '--port', '0', ...storageArgs]);
   t.teardown(async () => {
     await killHard(first.child);
+    await etcd?.kill();
     await rm(dataDir, { recursive: true, force: true });
   });
   const auth = async () => ({ token: (await readFile(join(dataDir, 'token'), 'utf8')).trim(), caCert: await readFile(join(dataDir, 'ca.crt'), 'utf8') });
@@ -32,8 +37,12 @@ test('kill -9 loses nothing that was acknowledged', async (t) => {
   const rvBefore = Number(listBefore.metadata.resourceVersion);
   c1.close();
   await killHard(first.child);
+  if (etcd) {
+    await etcd.kill();
+    await etcd.restart();
+  }
 
-  const second = await spawnApiServer(['--data-dir', dataDir, '--port', '0']);
+  const second = await spawnApiServer(['--data-dir', dataDir, '--port', '0', ...storageArgs]);
   t.teardown(() => killHard(second.child));
   const c2 = new Client({ server: second.url, ...(await auth()) });
   t.teardown(() => c2.close());
