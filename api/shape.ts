@@ -136,7 +136,7 @@ const kinds: Record<string, Struct> = {
   Deployment: struct('v1.Deployment', { spec: workloadSpec('v1.DeploymentSpec', labelSelector) }),
   ReplicaSet: struct('v1.ReplicaSet', { spec: workloadSpec('v1.ReplicaSetSpec', labelSelector) }),
   Lease: struct('v1.Lease', {
-    spec: struct('v1.LeaseSpec', { holderIdentity: 'string', leaseDurationSeconds: 'int32', leaseTransitions: 'int32', acquireTime: 'any', renewTime: 'any' }),
+    spec: struct('v1.LeaseSpec', { holderIdentity: 'string', leaseDurationSeconds: 'int32', leaseTransitions: 'int32', acquireTime: 'any', renewTime: 'any', strategy: 'string', preferredHolder: 'string' }),
   }),
 };
 

@@ -217,7 +217,35 @@ function validateConfigMap(obj: KubeObject): FieldError[] {
   return errs;
 }
 
+/** metav1.MicroTime as it is written: RFC 3339 with a fraction of up to nine digits. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** coordination/validation ValidateLeaseSpec (the released messages), and times that parse. */
+function validateLease(obj: KubeObject): FieldError[] {
+  const s = obj.spec ?? {};
+  const errs: FieldError[] = [];
+  if (s.leaseDurationSeconds !== undefined && s.leaseDurationSeconds !== null && s.leaseDurationSeconds <= 0) {
+    errs.push(fe.invalid('spec.leaseDurationSeconds', s.leaseDurationSeconds, 'must be greater than 0'));
+  }
+  if (s.leaseTransitions !== undefined && s.leaseTransitions !== null && s.leaseTransitions < 0) {
+    errs.push(fe.invalid('spec.leaseTransitions', s.leaseTransitions, 'must be greater than or equal to 0'));
+  }
+  for (const k of ['acquireTime', 'renewTime']) {
+    const v = s[k];
+    if (v !== undefined && v !== null && (typeof v !== 'string' || !RFC3339.test(v) || Number.isNaN(Date.parse(v)))) {
+      errs.push(fe.invalid(`spec.${k}`, v, 'must be a time in RFC 3339 format with microseconds, e.g. 2006-01-02T15:04:05.000000Z'));
+    }
+  }
+  const strategies = ['OldestEmulationVersion'];
+  if (s.strategy !== undefined && s.strategy !== null && s.strategy !== '' && !strategies.includes(s.strategy)) {
+    errs.push(fe.notSupported('spec.strategy', s.strategy, strategies));
+  }
+  if (s.preferredHolder && !s.strategy) errs.push(fe.forbidden('spec.preferredHolder', 'may only be specified if `strategy` is defined'));
+  return errs;
+}
+
 const kindValidators: Record<string, (o: KubeObject) => FieldError[]> = {
+  Lease: validateLease,
   Pod: (o) => validatePodSpec(o.spec, 'spec'),
   Service: validateService,
   Deployment: (o) => validateWorkload(o, false),
