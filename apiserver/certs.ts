@@ -4,11 +4,13 @@
 // signed by the same CA, the apiserver's client certificate for the kubelets
 // (kubeadm's apiserver-kubelet-client.crt) and each node's serving
 // certificate for its kubelet's stream server.
-import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPair, randomBytes, sign } from 'node:crypto';
+import { promisify } from 'node:util';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { KUBELET_CLIENT } from '../api/node-auth.js';
+import { nthIp, parseCidr } from '../api/cidr.js';
 
 export interface ServingCerts {
   caCert: string;
@@ -16,9 +18,15 @@ export interface ServingCerts {
   key: string;
 }
 
-function newKeyPair(): { privateKey: string; publicKey: string } {
-  // Node's native RSA generation: forge's pure-JS one takes seconds.
-  return generateKeyPairSync('rsa', {
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * Node's native RSA generation (forge's pure-JS one takes seconds), on
+ * libuv's thread pool: `mk8s up` makes the keys of several certificates at
+ * once, each on its own core.
+ */
+function newKeyPair(): Promise<{ privateKey: string; publicKey: string }> {
+  return generateKeyPairAsync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -59,7 +67,11 @@ function makeCert(opts: {
     });
   }
   cert.setExtensions(ext);
-  cert.sign(forge.pki.privateKeyFromPem(opts.signerKeyPem), forge.md.sha256.create());
+  // forge lays out the certificate; OpenSSL signs it (forge's JS RSA signature costs ~100 ms a certificate).
+  cert.md = forge.md.sha256.create();
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
+  const tbs = Buffer.from(forge.asn1.toDer((forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert)).getBytes(), 'binary');
+  cert.signature = sign('sha256', tbs, opts.signerKeyPem).toString('binary');
   return cert;
 }
 
@@ -76,7 +88,7 @@ export async function ensureCA(dataDir: string): Promise<CertificateAuthority> {
     return { caCert, caKey };
   } catch {
     await mkdir(dataDir, { recursive: true });
-    const kp = newKeyPair();
+    const kp = await newKeyPair();
     const caCert = forge.pki.certificateToPem(makeCert({ subjectCN: 'mk8s-ca', publicKeyPem: kp.publicKey, signerKeyPem: kp.privateKey, ca: true }));
     await writeFile(p('ca.key'), kp.privateKey, { mode: 0o600 });
     await writeFile(p('ca.crt'), caCert);
@@ -127,7 +139,7 @@ export async function ensureCertPair(dir: string, name: string, ca: CertificateA
     // made below
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const kp = newKeyPair();
+  const kp = await newKeyPair();
   const cert = forge.pki.certificateToPem(
     makeCert({
       subjectCN: spec.commonName,
@@ -157,6 +169,11 @@ export function ensureNodeServingCert(dir: string, ca: CertificateAuthority, nod
   return ensureCertPair(dir, `kubelet-${node.name}`, ca, { commonName: `system:node:${node.name}`, organizations: ['system:nodes'], sans: [node.ip, node.name], usage: 'server' });
 }
 
+/** The API server's serving certificate's names: its Service's names and ClusterIP, loopback, and the address it binds. */
+export function apiServerSans(serviceCidr: string, bind: string, extraSans: string[] = []): string[] {
+  return ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', nthIp(parseCidr(serviceCidr), 1), ...(bind === '0.0.0.0' ? [] : [bind]), ...extraSans];
+}
+
 /** Load the data dir's serving certificate, making (or remaking, if the SANs changed) it as needed. */
 export async function ensureServingCerts(dataDir: string, sans: string[]): Promise<ServingCerts> {
   const p = (f: string) => join(dataDir, f);
@@ -172,7 +189,7 @@ export async function ensureServingCerts(dataDir: string, sans: string[]): Promi
   } catch {
     // made below
   }
-  const kp = newKeyPair();
+  const kp = await newKeyPair();
   const cert = forge.pki.certificateToPem(
     makeCert({
       subjectCN: 'kube-apiserver',

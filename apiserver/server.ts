@@ -12,7 +12,7 @@ import { buildHttpServer, type HttpOptions } from './http.js';
 import { bootstrap } from './bootstrap.js';
 import { NamespaceFinalizer } from './namespaces.js';
 import { bearerTokenMatches, ensureToken, writeKubeconfig } from './credentials.js';
-import { ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.js';
+import { apiServerSans, ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.js';
 import { nthIp, parseCidr } from '../api/cidr.js';
 import { parsePortRange } from './allocators.js';
 import { KubeletProxy } from './kubelet-proxy.js';
@@ -68,9 +68,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   await chmod(o.dataDir, 0o700);
   const token = await ensureToken(o.dataDir);
   const serviceCidr = parseCidr(o.serviceCidr ?? '10.96.0.0/12');
-  const sans = ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', nthIp(serviceCidr, 1), ...(bind === '0.0.0.0' ? [] : [bind]), ...(o.extraSans ?? [])];
-  const certs = await ensureServingCerts(o.dataDir, sans);
-  const kubeletClient = await ensureKubeletClientCert(o.dataDir, await ensureCA(o.dataDir));
+  const sans = apiServerSans(o.serviceCidr ?? '10.96.0.0/12', bind, o.extraSans);
+  // Both at once (their RSA keys are made on the thread pool); made ahead by `mk8s up` (cluster/pki.ts), they are only read.
+  const ca = await ensureCA(o.dataDir); // first: both below sign with it
+  const [certs, kubeletClient] = await Promise.all([ensureServingCerts(o.dataDir, sans), ensureKubeletClientCert(o.dataDir, ca)]);
   const storage: Storage = o.etcd
     ? new (await import('./etcd-storage.js')).EtcdStorage(o.etcd)
     : new LevelStorage(join(o.dataDir, 'db'), { sync: o.syncWrites });

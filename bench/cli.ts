@@ -1,13 +1,18 @@
 // Benchmark (not a test): wall time of `mk8s get pods` against the real
-// `kubectl get pods`, same apiserver, same 100 pods, runs interleaved, and
-// the medians as a markdown table. Run: `node dist/bench/cli.js [runs]`.
+// `kubectl get pods`, same apiserver, same 100 pods, timed by hyperfine (no
+// shell in between), with the median and the CPU time (user + system) of
+// each, as a markdown table. Run: `node dist/bench/cli.js [runs]`.
 //
-// mk8s is a Node program, and Node reads $NODE_EXTRA_CA_CERTS at start-up
+// mk8s is a Node program, and Node 20 reads $NODE_EXTRA_CA_CERTS at start-up
 // (parsing every certificate in that bundle, tens of ms); some machines set
-// it for every process. So mk8s is timed twice: with the environment as it
-// is, and without that variable (a learner's usual machine).
+// it for every process. So each way of running mk8s is timed with the
+// environment as it is and without that variable (a learner's usual
+// machine): `bin/mk8s` (what `npm link`/`mk8s` runs: the sh launcher and the
+// one-file dist/cli/mk8s.js) and `node dist/cli/main.js` (the modules as tsc
+// wrote them: the way before). `node -e 0` is Node's floor. On a busy
+// machine the CPU column says more than the wall times.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,24 +21,42 @@ import { startApiServer } from '../apiserver/server.js';
 import { Client } from '../client/http.js';
 import { findByPlural } from '../api/resources.js';
 
-const runs = Number(process.argv[2] ?? 15);
-const mainJs = join(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+const runs = Number(process.argv[2] ?? 30);
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const mainJs = join(root, 'dist', 'cli', 'main.js');
+const launcher = join(root, 'bin', 'mk8s');
 
-function timeOnce(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+interface Case {
+  name: string;
+  argv: string[];
+  /** Without NODE_EXTRA_CA_CERTS. */
+  bare?: boolean;
+}
+
+interface Timing {
+  median: number;
+  min: number;
+  cpu: number;
+}
+
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** hyperfine -N (no shell): times in ms; CPU is hyperfine's mean user + system. */
+function hyperfine(c: Case, dir: string): Promise<Timing> {
+  const json = join(dir, 'hyperfine.json');
+  const cmd = [...(c.bare ? ['env', '-u', 'NODE_EXTRA_CA_CERTS'] : []), ...c.argv].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    execFile(file, args, { env, maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => {
+    execFile('hyperfine', ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', json, '--style', 'none', cmd], { maxBuffer: 8 * 1024 * 1024 }, async (err) => {
       if (err) return reject(err);
-      if (!stdout.includes('bench-pod-099')) return reject(new Error(`unexpected output from ${file}: ${stdout.slice(0, 200)}`));
-      resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+      const r = JSON.parse(await readFile(json, 'utf8')).results[0];
+      resolve({ median: r.median * 1000, min: r.min * 1000, cpu: (r.user + r.system) * 1000 });
     });
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+function outputOf(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(argv[0], argv.slice(1), { maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+}
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mk8s-bench-cli-'));
@@ -46,33 +69,35 @@ async function main(): Promise<void> {
       await client.create(pods, 'default', { metadata: { name, labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
     }
     const kc = server.kubeconfigPath;
-    const withoutExtraCa = { ...process.env };
-    delete withoutExtraCa.NODE_EXTRA_CA_CERTS;
-    const cases: { name: string; file: string; args: string[]; env: NodeJS.ProcessEnv }[] = [
-      { name: '`kubectl get pods`', file: '/usr/bin/kubectl', args: ['--kubeconfig', kc, 'get', 'pods'], env: process.env },
-      { name: '`mk8s get pods`', file: process.execPath, args: [mainJs, '--kubeconfig', kc, 'get', 'pods'], env: process.env },
+    const extra = !!process.env.NODE_EXTRA_CA_CERTS;
+    const get = ['--kubeconfig', kc, 'get', 'pods'];
+    const cases: Case[] = [
+      { name: '`kubectl get pods`', argv: ['/usr/bin/kubectl', ...get] },
+      { name: '`mk8s get pods` (bin/mk8s: launcher + one file)', argv: [launcher, ...get] },
+      ...(extra ? [{ name: '`mk8s get pods` (bin/mk8s), without NODE_EXTRA_CA_CERTS', argv: [launcher, ...get], bare: true }] : []),
+      { name: '`node dist/cli/main.js get pods` (before: modules, no launcher)', argv: [process.execPath, mainJs, ...get] },
+      ...(extra ? [{ name: '`node dist/cli/main.js get pods`, without NODE_EXTRA_CA_CERTS', argv: [process.execPath, mainJs, ...get], bare: true }] : []),
+      { name: '`node -e 0` (Node start-up alone)', argv: [process.execPath, '-e', '0'] },
+      ...(extra ? [{ name: '`node -e 0`, without NODE_EXTRA_CA_CERTS', argv: [process.execPath, '-e', '0'], bare: true }] : []),
     ];
-    if (process.env.NODE_EXTRA_CA_CERTS) {
-      cases.push({ name: '`mk8s get pods` (without NODE_EXTRA_CA_CERTS)', file: process.execPath, args: [mainJs, '--kubeconfig', kc, 'get', 'pods'], env: withoutExtraCa });
+    for (const c of cases.slice(0, 4)) {
+      const out = await outputOf(c.argv);
+      if (!out.includes('bench-pod-099')) throw new Error(`unexpected output from ${c.argv.join(' ')}: ${out.slice(0, 200)}`);
     }
-    cases.push({ name: '`node -e 0` (Node start-up alone)', file: process.execPath, args: ['-e', 'process.stdout.write("bench-pod-099")'], env: process.env });
-    // Warm-up: kubectl fills its discovery cache, the OS its page cache.
-    for (const c of cases) for (let i = 0; i < 2; i++) await timeOnce(c.file, c.args, c.env);
-    const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-    for (let i = 0; i < runs; i++) for (const c of cases) times.get(c.name)!.push(await timeOnce(c.file, c.args, c.env));
-    const k = median(times.get(cases[0].name)!);
+    const times = new Map<string, Timing>();
+    for (const c of cases) times.set(c.name, await hyperfine(c, dataDir));
+    const k = times.get(cases[0].name)!;
     const lines = [
-      `CLI start-up and list: 100 pods, ${runs} runs each (interleaved), median wall time, ${new Date().toISOString().slice(0, 10)}`,
+      `CLI start-up and list: 100 pods, hyperfine -N, ${runs} runs each after 3 warm-ups, ${new Date().toISOString().slice(0, 10)}`,
       '',
-      '| command | median (ms) | min (ms) | vs kubectl |',
-      '|---|---:|---:|---:|',
+      '| command | median (ms) | min (ms) | CPU user+sys (ms) | median vs kubectl | CPU vs kubectl |',
+      '|---|---:|---:|---:|---:|---:|',
       ...cases.map((c) => {
-        const xs = times.get(c.name)!;
-        const m = median(xs);
-        return `| ${c.name} | ${m.toFixed(0)} | ${Math.min(...xs).toFixed(0)} | ${(m / k).toFixed(2)}x |`;
+        const x = times.get(c.name)!;
+        return `| ${c.name} | ${x.median.toFixed(0)} | ${x.min.toFixed(0)} | ${x.cpu.toFixed(0)} | ${(x.median / k.median).toFixed(2)}x | ${(x.cpu / k.cpu).toFixed(2)}x |`;
       }),
       '',
-      process.env.NODE_EXTRA_CA_CERTS ? `NODE_EXTRA_CA_CERTS is set here (${process.env.NODE_EXTRA_CA_CERTS}); Node parses that bundle before running any code.` : 'NODE_EXTRA_CA_CERTS is not set here.',
+      extra ? `NODE_EXTRA_CA_CERTS is set here (${process.env.NODE_EXTRA_CA_CERTS}); Node 20 parses that bundle before running any code.` : 'NODE_EXTRA_CA_CERTS is not set here.',
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {

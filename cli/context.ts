@@ -46,14 +46,13 @@ export class Ctx {
 
   private connect(): Promise<{ client: Client; config: ClusterConfig }> {
     this.clientP ??= (async () => {
-      const [{ loadClusterConfig }, { Client }, { caVerifyingAgent }] = await Promise.all([
+      const [{ loadClusterConfig }, { Client }, { clusterAgent }] = await Promise.all([
         import('./kubeconfig.js'),
         import('../client/http.js'),
         import('./tls-agent.js'),
       ]);
       const config = await loadClusterConfig(this.flags.kubeconfig || undefined, this.flags.context || undefined);
-      const agent = config.server.startsWith('https:') && config.caCert ? caVerifyingAgent(config.caCert) : undefined;
-      const client = new Client(config, agent);
+      const client = new Client(config, clusterAgent(config.server, config.caCert));
       this.closers.push(() => client.close());
       return { client, config };
     })();

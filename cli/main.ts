@@ -4,6 +4,14 @@
 // the get command, and nothing of the apiserver, the controllers or `yaml`.
 // Every command, kubectl's and mk8s' own, is parsed by cli/flags.ts.
 import type { Command } from './context.js';
+import { bundledVerbs } from './bundled-verbs.js';
+import { takeDeferredExtraCa } from './tls-agent.js';
+
+takeDeferredExtraCa();
+
+/** Set (to true) in dist/cli/mk8s.js, the one-file build of this module (cli/bundle.ts). */
+declare const __MK8S_BUNDLE__: boolean | undefined;
+const bundled = typeof __MK8S_BUNDLE__ !== 'undefined' && __MK8S_BUNDLE__;
 
 const argv = process.argv.slice(2);
 
@@ -175,7 +183,8 @@ async function runCommand(verb: string, entry: Entry, rest: string[]): Promise<n
   }
 }
 
-async function main(): Promise<number> {
+/** The exit code; undefined when dist/cli/main.js took over (it sets the code itself). */
+async function main(): Promise<number | undefined> {
   const at = findVerb();
   if (at < 0) {
     // No command: `mk8s`, `mk8s --help` print the help; any other flag is unknown here.
@@ -192,6 +201,12 @@ async function main(): Promise<number> {
   }
   const verb = argv[at];
   const entry = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
+  if (bundled && entry && !bundledVerbs.includes(verb)) {
+    // The bundle carries only the everyday commands; the rest (servers, up, labs, apply, …) run from the modules in dist/, one copy of each.
+    const full = './main.js';
+    await import(full);
+    return undefined;
+  }
   if (!entry) {
     process.stderr.write(`error: unknown command "${verb}" for "mk8s"\nRun 'mk8s --help' for usage.\n`);
     return 1;
@@ -207,7 +222,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 main().then(
   (code) => {
-    process.exitCode = code;
+    if (code !== undefined) process.exitCode = code;
   },
   (e) => {
     process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { ApiError, statusFailure } from '../api/status.js';
 import type { ClusterConfig } from '../client/http.js';
-import { caVerifyingAgent } from './tls-agent.js';
+import { clusterAgent } from './tls-agent.js';
 
 function requestOptions(cfg: ClusterConfig, path: string, query: Record<string, string | string[] | undefined>, headers: Record<string, string>): https.RequestOptions {
   const url = new URL(cfg.server);
@@ -29,7 +29,7 @@ function requestOptions(cfg: ClusterConfig, path: string, query: Record<string, 
     port: url.port || (https_ ? 443 : 80),
     path: path + (q ? `?${q}` : ''),
     headers: h,
-    agent: https_ && cfg.caCert ? caVerifyingAgent(cfg.caCert) : undefined,
+    agent: clusterAgent(cfg.server, cfg.caCert),
   };
 }
 

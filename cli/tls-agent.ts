@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 function parseCa(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -60,4 +61,44 @@ export function caVerifyingAgent(caPem: string): https.Agent {
     }
   }
   return new CaAgent({ keepAlive: true, maxSockets: 64 });
+}
+
+/**
+ * The NODE_EXTRA_CA_CERTS file bin/mk8s kept from this process (as
+ * MK8S_EXTRA_CA_CERTS): Node parses that bundle at start-up, before any
+ * code runs, and a cluster with its own CA in the kubeconfig never needs it.
+ * Called first thing by cli/main.ts: puts the variable back for the
+ * processes mk8s starts, and remembers the file for clusterAgent.
+ */
+// Kept on the process, not in this module: dist/cli/mk8s.js hands some commands to dist/cli/main.js, a second copy of this module.
+const deferredKey = Symbol.for('mk8s.deferredExtraCa');
+const store = globalThis as { [deferredKey]?: string };
+export function takeDeferredExtraCa(env: NodeJS.ProcessEnv = process.env): void {
+  const file = env.MK8S_EXTRA_CA_CERTS;
+  if (file === undefined) return;
+  delete env.MK8S_EXTRA_CA_CERTS;
+  if (!file) return;
+  env.NODE_EXTRA_CA_CERTS = file;
+  store[deferredKey] = file;
+}
+
+/**
+ * The HTTPS agent for a cluster: its own CA checked without Node's root
+ * store (caVerifyingAgent); without one, Node's roots plus the extra CA
+ * certificates bin/mk8s deferred (what Node would have trusted); otherwise
+ * Node's default.
+ */
+export function clusterAgent(server: string, caCert: string | undefined): https.Agent | undefined {
+  if (!server.startsWith('https:')) return undefined;
+  if (caCert) return caVerifyingAgent(caCert);
+  const deferredExtraCa = store[deferredKey];
+  if (deferredExtraCa === undefined) return undefined;
+  let extra = '';
+  try {
+    extra = readFileSync(deferredExtraCa, 'utf8');
+  } catch (e) {
+    // As Node: a warning, and the roots alone.
+    process.emitWarning(`Ignoring extra certs from \`${deferredExtraCa}\`, load failed: ${(e as Error).message}`);
+  }
+  return new https.Agent({ keepAlive: true, maxSockets: 64, ca: [...tls.rootCertificates, ...(extra ? [extra] : [])] });
 }

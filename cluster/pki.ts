@@ -4,7 +4,7 @@
 // server and its proxy's /rules (SANs: the node IP and name). The API server
 // makes its own serving and kubelet-client certificates from the same CA.
 import { join } from 'node:path';
-import { ensureCA, ensureNodeServingCert } from '../apiserver/certs.js';
+import { apiServerSans, ensureCA, ensureKubeletClientCert, ensureNodeServingCert, ensureServingCerts } from '../apiserver/certs.js';
 import type { ClusterLayout, NodeLayout } from './layout.js';
 
 export interface NodeTlsPaths {
@@ -22,8 +22,20 @@ export function nodeTlsPaths(dir: string, n: Pick<NodeLayout, 'name'>): NodeTlsP
   };
 }
 
-/** The CA and every node's serving certificate (kept when still valid for the node, remade otherwise). */
+/**
+ * The CA and every node's serving certificate (kept when still valid for the
+ * node, remade otherwise), and the API server's own two (serving, client to
+ * the kubelets) as it would make them at start-up: all at once, their RSA
+ * keys made on libuv's thread pool, instead of one after another here and
+ * two more in the control plane's start.
+ */
 export async function ensureClusterPki(dir: string, l: ClusterLayout): Promise<void> {
-  const ca = await ensureCA(join(dir, 'apiserver'));
-  for (const n of l.nodes) await ensureNodeServingCert(join(dir, 'pki'), ca, n);
+  const apiDir = join(dir, 'apiserver');
+  const ca = await ensureCA(apiDir);
+  await Promise.all([
+    ...l.nodes.map((n) => ensureNodeServingCert(join(dir, 'pki'), ca, n)),
+    // The SANs of cluster/control-plane.ts: --bind is the host's bridge address, also given as an extra SAN.
+    ensureServingCerts(apiDir, apiServerSans(l.options.serviceCidr, l.hostIp, [l.hostIp])),
+    ensureKubeletClientCert(apiDir, ca),
+  ]);
 }

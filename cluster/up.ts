@@ -7,7 +7,8 @@ import https from 'node:https';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '../client/http.js';
+import { Client, resourcePath } from '../client/http.js';
+import { findByPlural } from '../api/resources.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { intToIp, parseCidr } from '../api/cidr.js';
 import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates, pickFreeSubnet, type ClusterLayout, type ClusterOptions, type NodeLayout } from './layout.js';
@@ -170,7 +171,8 @@ async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number
         client.close();
       }
     }
-    await sleep(200);
+    // The control plane says it is ready only by answering: try again soon (a refused connection costs little).
+    await sleep(50);
   }
   throw new Error(`the API server did not come up in ${timeoutMs / 1000}s (${last}); its log:\n${tailFile(logFile)}`);
 }
@@ -345,28 +347,64 @@ async function waitForKubelet(dir: string, host: string, port: number, timeoutMs
   throw new Error(`the kubelet at https://${host}:${port}/healthz did not answer in ${timeoutMs / 1000}s (${last})`);
 }
 
-/** Until every node is Ready with a heartbeat since `since` (so a restarted kubelet has reported in). */
+/**
+ * Until every node is Ready with a heartbeat since `since` (so a restarted
+ * kubelet has reported in). Event-driven: a watch on the nodes wakes the
+ * check at each change (kubectl wait's way); the list is read again then,
+ * and at the latest every second, when the processes are also checked.
+ */
 async function waitForNodes(client: Client, s: ClusterState, timeoutMs: number, say: (l: string) => void, since = 0): Promise<void> {
   const until = Date.now() + timeoutMs;
   const want = s.layout.nodes.map((n) => n.name);
   let shown = -1;
-  for (;;) {
-    let ready: string[] = [];
+  let wake: (() => void) | undefined;
+  let changed: boolean;
+  let watch: { close(): void } | undefined;
+  const openWatch = () => {
     try {
-      ready = (await readyNodes(client)).filter((n) => n.ready && n.heartbeat >= Math.floor(since / 1000) * 1000 && want.includes(n.name)).map((n) => n.name);
+      const w = client.watch(resourcePath(findByPlural('', 'nodes')!), { allowWatchBookmarks: false }, () => {
+        changed = true;
+        wake?.();
+      });
+      w.done.catch(() => undefined).then(() => {
+        if (watch === w) watch = undefined;
+      });
+      watch = w;
     } catch {
-      /* API busy: try again */
+      /* polled below */
     }
-    if (ready.length !== shown) {
-      shown = ready.length;
-      say(`  … nodes Ready: ${ready.length}/${want.length}`);
+  };
+  try {
+    for (;;) {
+      if (!watch) openWatch();
+      changed = false;
+      let ready: string[] = [];
+      try {
+        ready = (await readyNodes(client)).filter((n) => n.ready && n.heartbeat >= Math.floor(since / 1000) * 1000 && want.includes(n.name)).map((n) => n.name);
+      } catch {
+        /* API busy: try again */
+      }
+      if (ready.length !== shown) {
+        shown = ready.length;
+        say(`  … nodes Ready: ${ready.length}/${want.length}`);
+      }
+      if (ready.length === want.length) return;
+      for (const p of s.processes) {
+        if (!processAlive(p, s.dir)) throw new Error(`${p.role}${p.node ? ` ${p.node}` : ''} exited; its log:\n${tailFile(p.log)}`);
+      }
+      if (Date.now() > until) throw new Error(`nodes not Ready after ${timeoutMs / 1000}s: ${want.filter((n) => !ready.includes(n)).join(', ')}`);
+      if (changed) continue; // a change while the list was read
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, watch ? 1000 : 300);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      wake = undefined;
     }
-    if (ready.length === want.length) return;
-    for (const p of s.processes) {
-      if (!processAlive(p, s.dir)) throw new Error(`${p.role}${p.node ? ` ${p.node}` : ''} exited; its log:\n${tailFile(p.log)}`);
-    }
-    if (Date.now() > until) throw new Error(`nodes not Ready after ${timeoutMs / 1000}s: ${want.filter((n) => !ready.includes(n)).join(', ')}`);
-    await sleep(300);
+  } finally {
+    watch?.close();
   }
 }
 
