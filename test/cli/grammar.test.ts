@@ -74,7 +74,8 @@ test('mk8s get pods --bogus: unknown flag, the usage hint, exit 1', async (t) =>
 });
 
 test('every listed command refuses an unknown flag before doing anything', async (t) => {
-  const listed = await listedCommands();
+  // `mk8s etcdctl` hands every argument to Debian's etcdctl unparsed (as `kubectl exec -- cmd` does), so etcdctl judges its flags.
+  const listed = (await listedCommands()).filter((c) => c !== 'etcdctl');
   await Promise.all(
     listed.map(async (c) => {
       const r = await mk8s([c, '--bogus']);
