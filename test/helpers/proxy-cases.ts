@@ -1,5 +1,5 @@
 // The Service cases the proxy golden tests share across modes (the same
-// ones test/unit/proxy-rules.test.ts renders for iptables): each tutorial
+// ones test/unit/proxy-rules.test.ts renders for iptables, from here): each tutorial
 // shape, on node mk8s-worker.
 import type { KubeObject } from '../../api/types.js';
 import type { ProxyNode } from '../../proxy/rules/desired.js';
