@@ -40,12 +40,14 @@ test('options are validated; a taken node subnet is skipped', (t) => {
   t.is(pickFreeSubnet(['172.18.0.0/24', '172.19.0.0/24'], used), '172.19.0.0/24');
 });
 
-test('the proxy mode recorded in the cluster state reaches every node proxy as --mode', async (t) => {
+test('the proxy mode recorded in the cluster state reaches every node proxy as --mode (node agent or split proxy)', async (t) => {
   const { nodeAgents } = await import('../../cluster/up.js');
   const l = clusterLayout({ ...defaultClusterOptions, nodes: 2 });
   for (const n of l.nodes) {
-    const proxy = nodeAgents(l, n, '/tmp/x', { proxyMode: 'nftables' }).find((p) => p.role === 'proxy')!;
-    t.is(proxy.argv[proxy.argv.indexOf('--mode') + 1], 'nftables');
-    t.false(nodeAgents(l, n, '/tmp/x', {}).find((p) => p.role === 'proxy')!.argv.includes('--mode'));
+    for (const [role, split] of [['node', {}], ['proxy', { splitNodeComponents: true }]] as const) {
+      const proxy = nodeAgents(l, n, '/tmp/x', { ...split, proxyMode: 'nftables' }).find((p) => p.role === role)!;
+      t.is(proxy.argv[proxy.argv.indexOf('--mode') + 1], 'nftables');
+      t.false(nodeAgents(l, n, '/tmp/x', split).find((p) => p.role === role)!.argv.includes('--mode'));
+    }
   }
 });
