@@ -446,8 +446,9 @@ e2e(`on SIGTERM a server finishes the request in flight and answers new ones unt
   t.regex(slowOut.stdout, /POST \/slow/);
   t.true(slowOut.stdout.endsWith('hello'), slowOut.stdout);
   t.regex(loopOut.stdout, /ok=\d+ fail=0/, loopOut.stdout);
-  // Done once the slow request finished and nothing came for 1 s: well before the 20 s grace period.
-  t.true(seconds >= 2.5 && seconds < 8, `stopped after ${seconds} s`);
+  // Done once the slow request finished and nothing came for 1 s: well before the 20 s grace period
+  // (the bound leaves room for a machine busy with the other e2e files: 8.5 s was seen under load).
+  t.true(seconds >= 2.5 && seconds < 15, `stopped after ${seconds} s`);
   t.is((await mustDocker(['inspect', '-f', '{{.State.ExitCode}}', echo.name])).trim(), '0');
   const logs = await docker(['logs', echo.name]);
   t.regex(logs.stdout + logs.stderr, /echo-server\.handler: SIGTERM: draining/);

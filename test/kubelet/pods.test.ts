@@ -299,7 +299,8 @@ spec:
   const del = await c.kubectl(['delete', 'pod', 'stubborn'], { timeoutMs: 30_000 });
   t.is(del.code, 0, del.stderr);
   const took = (Date.now() - started) / 1000;
-  t.true(took >= 2.5 && took < 15, `deletion took ${took}s`);
+  // Well under the default 30 s grace: SIGKILL came after this pod's own grace period (16.5 s was seen under the full suite's load).
+  t.true(took >= 2.5 && took < 25, `deletion took ${took}s`);
 });
 
 async function freePort(): Promise<number> {
