@@ -5,7 +5,11 @@
 // runs anyway, first asking the backend whether its rules are intact (a full
 // sync if not); the first sync and one every fullSyncMs are full; a failed
 // sync is retried, full, after a backoff doubling from retryMs to
-// maxRetryMs. Holds no kernel or API knowledge: `sync` and `intact` do.
+// maxRetryMs. Nothing syncs before start(): the caller starts the runner
+// once its informers have listed everything (kube-proxy waits for its
+// caches the same way), so a change seen during the first lists never
+// writes rules from a half-filled cache. Holds no kernel or API knowledge:
+// `sync` and `intact` do.
 export interface SyncRunnerOptions {
   /** Do one sync; throw on failure. `full`: rewrite everything the backend owns. */
   sync(full: boolean): Promise<void>;
@@ -35,6 +39,7 @@ export class SyncRunner {
   private failures = 0;
   private retryAt = 0;
   private stopped = false;
+  private started = false;
   private waiters: (() => void)[] = [];
   /** When the last successful sync ended (0: none yet). */
   lastSuccess = 0;
@@ -57,6 +62,7 @@ export class SyncRunner {
 
   /** Start: the first sync (full) at once, then the periodic check. */
   start(): void {
+    this.started = true;
     this.periodic = setInterval(() => {
       this.verifyNext = true;
       this.request();
@@ -65,10 +71,10 @@ export class SyncRunner {
     this.request();
   }
 
-  /** Something changed: sync soon. */
+  /** Something changed: sync soon (once started; before that, the first sync covers it). */
   request(): void {
     this.dirty = true;
-    if (this.timer || this.running || this.stopped) return;
+    if (!this.started || this.timer || this.running || this.stopped) return;
     const at = Math.max(this.lastEnd + this.minSyncMs, this.retryAt);
     const wait = Math.max(0, at - this.now());
     this.timer = setTimeout(() => this.run(), wait);

@@ -44,6 +44,19 @@ test('the first sync is full; later ones partial; requests during a sync coalesc
   t.true(r.lastSuccess > 0);
 });
 
+test('nothing syncs before start(): changes seen while the informers list wait for the first, full sync', async (t) => {
+  const rec = recorder();
+  const r = new SyncRunner({ ...rec, periodMs: 60_000 });
+  t.teardown(() => r.stop());
+  // An informer's first list tells its handlers one add per object, and each asks for a sync.
+  for (let i = 0; i < 5; i++) r.request();
+  await new Promise((res) => setTimeout(res, 50));
+  t.deepEqual(rec.calls, [], 'no sync from a half-listed cache');
+  r.start();
+  await r.synced();
+  t.deepEqual(rec.calls.map((c) => c.full), [true], 'one full sync once started');
+});
+
 test('minSyncMs spaces syncs; the first change after a quiet spell runs at once', async (t) => {
   const rec = recorder();
   const r = new SyncRunner({ ...rec, minSyncMs: 150, periodMs: 60_000 });
