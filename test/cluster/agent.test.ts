@@ -129,10 +129,8 @@ spec:
     await loop;
   }
   t.true(ok > 40, `${ok} requests answered`);
-  // One full-suite run (load ~2 files of e2e at once on 2 cores) saw a request fail here, cause not yet found (a 5 s curl
-  // timeout under load, or a gap when the restarted proxy takes over): one is tolerated and logged, two fail the test.
-  if (failed.length) t.log(`failed requests: ${failed.join('; ')}`);
-  t.true(failed.length <= 1, `requests failed: ${failed.join('; ')}`);
+  // (A restarted proxy once synced from half-listed informers and refused a request for a moment; it now waits for them.)
+  t.deepEqual(failed, [], 'no request failed');
 
   // Healed: one agent per node again, and the restarted one adopted everything it found.
   const after = await c.state();
