@@ -3,7 +3,7 @@
 // that `mk8s down` removes exactly that, and the background processes it
 // started, found again by PID and checked by command line before a signal.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -55,6 +55,22 @@ export async function readState(dir: string): Promise<ClusterState | undefined> 
   } catch {
     return undefined;
   }
+}
+
+/** The recorded cluster (under MK8S_HOME) whose API server is `server` (a kubeconfig's URL), if any. */
+export async function stateByServer(server: string): Promise<ClusterState | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(mk8sHome());
+  } catch {
+    return undefined;
+  }
+  const norm = (u: string) => u.replace(/\/+$/, '');
+  for (const name of names.sort()) {
+    const s = await readState(clusterDir(name));
+    if (s?.layout?.apiServer && norm(s.layout.apiServer) === norm(server)) return s;
+  }
+  return undefined;
 }
 
 export async function writeState(s: ClusterState): Promise<void> {

@@ -82,11 +82,18 @@ async function run(ctx: Ctx): Promise<number> {
     client.list(findByKind('discovery.k8s.io/v1', 'EndpointSlice')!, ns, { labelSelector: `kubernetes.io/service-name=${name}` }).then((l) => l.items),
     client.list(findByKind('v1', 'Node')!).then((l) => l.items),
   ]);
-  const mode = ctx.flags['proxy-mode'] || 'iptables';
+  // The mode the cluster was brought up in (`mk8s up --proxy-mode`, recorded in its cluster.json), unless given.
+  const mode = ctx.changed.has('proxy-mode') ? ctx.flags['proxy-mode'] || 'iptables' : await recordedProxyMode(ctx);
   if (mode !== 'iptables' && mode !== 'nftables') throw new CliError(`error: unknown proxy mode "${mode}" (choose one of: iptables, nftables)`);
   ctx.out.write(mode === 'nftables' ? explainRouteNft(svc, slices, nodes) : explainRoute(svc, slices, nodes));
   if (ctx.flags.live) ctx.out.write(await liveRules(client, `${ns}/${name}`, nodes));
   return 0;
+}
+
+/** The proxy mode recorded for the cluster this kubeconfig talks to (found by its API server URL); iptables when none is. */
+async function recordedProxyMode(ctx: Ctx): Promise<string> {
+  const { stateByServer } = await import('../../cluster/state.js');
+  return (await stateByServer(await ctx.server()))?.options?.proxyMode ?? 'iptables';
 }
 
 /**
@@ -121,7 +128,7 @@ const cmd: Command = {
   use: 'explain-route svc/NAME',
   short: 'mk8s: show the path a packet to a Service takes (ClusterIP -> KUBE-SVC -> KUBE-SEP -> pod)',
   flags: [
-    { name: 'proxy-mode', type: 'string', default: 'iptables', usage: 'mk8s: explain in the words of this proxy mode (iptables or nftables).' },
+    { name: 'proxy-mode', type: 'string', default: 'iptables', usage: "mk8s: explain in the words of this proxy mode (iptables or nftables); default: the mode `mk8s up` recorded for the cluster, else iptables." },
     { name: 'live', type: 'bool', usage: "mk8s: also show each node's rules for the service with their packet counters (asks each node's proxy)." },
   ],
   run,

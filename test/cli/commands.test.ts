@@ -6,7 +6,7 @@
 // test/cli/tutorials-live.test.ts).
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestCluster } from '../controllers/harness.js';
@@ -303,6 +303,35 @@ test('explain-route: ClusterIP → KUBE-SVC → KUBE-SEP per pod, with kube-prox
   const pods = (await cluster.client.list(podType, 'default', { labelSelector: 'app=benjamintoll' })).items.filter((p) => p.metadata.name!.startsWith('route-'));
   for (const p of pods) t.true(r.stdout.includes(`${endpointChain(spn, 'tcp', `${p.status.podIP}:80`)} -> DNAT ${p.status.podIP}:80  pod ${p.metadata.name} on node ${p.spec.nodeName}`), r.stdout);
   t.regex(r.stdout, /probability 0\.3333333333\s+-> KUBE-SEP-\w+ .*\n\s+probability 0\.5000000000\s+-> KUBE-SEP-\w+ .*\n\s+otherwise\s+-> KUBE-SEP-/);
+});
+
+test('explain-route without --proxy-mode speaks the proxy mode `mk8s up` recorded for the cluster it talks to', async (t) => {
+  await mk8s(kc, ['apply', '-f', renamed('cluster_ip.yaml', 'benjamintoll', 'route-mode')]);
+  const home = join(dir, 'mk8s-home');
+  const server = cluster.api.server.url;
+  const record = (name: string, apiServer: string, proxyMode?: string) => {
+    mkdirSync(join(home, name), { recursive: true });
+    writeFileSync(join(home, name, 'cluster.json'), JSON.stringify({ name, dir: join(home, name), layout: { apiServer }, processes: [], options: proxyMode ? { proxyMode } : {} }));
+  };
+  const explain = (...extra: string[]) => mk8s(kc, ['explain-route', 'svc/route-mode', ...extra], { env: { MK8S_HOME: home } });
+  const nft = /^Service default\/route-mode: ClusterIP, ClusterIP \S+ \(nftables mode: table ip kube-proxy\)$/m;
+  // No cluster recorded for this server (only another one, in nftables mode): iptables, the default.
+  record('other', 'https://172.31.99.1:6443', 'nftables');
+  let r = await explain();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /KUBE-SERVICES -> KUBE-SVC-/);
+  t.notRegex(r.stdout, nft);
+  // This cluster recorded in nftables mode: nftables words, unless --proxy-mode says otherwise.
+  record('this', server, 'nftables');
+  r = await explain();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, nft);
+  t.regex(r.stdout, /@no-endpoint-services: \S+ \. tcp \. 8080 : goto reject-chain/, 'no pod has its selector');
+  t.regex((await explain('--proxy-mode', 'iptables')).stdout, /KUBE-SERVICES -> KUBE-SVC-/);
+  // Recorded in iptables mode (or before the mode was recorded): iptables; --proxy-mode nftables still switches.
+  record('this', server);
+  t.regex((await explain()).stdout, /KUBE-SERVICES -> KUBE-SVC-/);
+  t.regex((await explain('--proxy-mode=nftables')).stdout, nft);
 });
 
 test('mk8s service lists node-port URLs as minikube service does', async (t) => {
