@@ -76,9 +76,10 @@ async function ensureCluster(ctx: Ctx, lab: Lab): Promise<void> {
     if (ctx.flags.kubeconfig || ctx.flags['no-up'] || process.env.KUBECONFIG) {
       throw new CliError(`error: the lab's cluster does not answer (${(e as Error).message})`);
     }
-    ctx.out.write(`No cluster is running: bringing one up with ${lab.spec.nodes} node(s) (mk8s up --nodes ${lab.spec.nodes}) …\n`);
+    const upArgs = ['up', '--nodes', String(lab.spec.nodes), ...(lab.spec.storage ? ['--storage', lab.spec.storage] : [])];
+    ctx.out.write(`No cluster is running: bringing one up with ${lab.spec.nodes} node(s) (mk8s ${upArgs.join(' ')}) …\n`);
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [mainJs, 'up', '--nodes', String(lab.spec.nodes)], { stdio: 'inherit' });
+      const child = spawn(process.execPath, [mainJs, ...upArgs], { stdio: 'inherit' });
       child.on('close', (c) => resolve(c ?? 1));
       child.on('error', () => resolve(1));
     });
@@ -87,8 +88,16 @@ async function ensureCluster(ctx: Ctx, lab: Lab): Promise<void> {
   }
   if (ready < lab.spec.nodes) {
     throw new CliError(
-      `error: lab ${lab.id} needs ${lab.spec.nodes} Ready node(s); the cluster has ${ready}. ` + `Bring a bigger one up: mk8s down && mk8s up --nodes ${lab.spec.nodes}`,
+      `error: lab ${lab.id} needs ${lab.spec.nodes} Ready node(s); the cluster has ${ready}. ` + `Bring a bigger one up: mk8s down && mk8s up --nodes ${lab.spec.nodes}${lab.spec.storage ? ` --storage ${lab.spec.storage}` : ''}`,
     );
+  }
+  if (lab.spec.storage === 'etcd') {
+    // An mk8s cluster says where it stores (cluster.json); another cluster is taken as it is, and the lab's checks will tell.
+    const { stateByServer } = await import('../../cluster/state.js');
+    const s = await stateByServer(await ctx.server());
+    if (s && s.options.storage !== 'etcd') {
+      throw new CliError(`error: lab ${lab.id} reads the API server's etcd, and cluster "${s.name}" stores in LevelDB. Bring one up on etcd: mk8s down && mk8s up --nodes ${lab.spec.nodes} --storage etcd`);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // A lab's index.json, in the shape of Killercoda's scenario format
 // (title, description, details.intro/steps/finish, backend), with mk8s'
-// additions (a step's hint and solution, backend.nodes, timeouts). Pure:
+// additions (a step's hint and solution, backend.nodes and .storage, timeouts). Pure:
 // JSON in, a checked LabSpec out, or a LabError naming the file and field.
 
 export interface LabStepSpec {
@@ -25,6 +25,8 @@ export interface LabSpec {
   finish: { text: string };
   /** Nodes the lab needs. */
   nodes: number;
+  /** Where the lab's API server must store (`mk8s up --storage etcd`); absent: either. */
+  storage?: 'etcd';
   /** Seconds a script may run before it is stopped. */
   timeouts: { verify: number; setup: number; solution: number };
 }
@@ -124,8 +126,14 @@ export function validateLab(doc: Json, file: string): LabSpec {
   const finish = { text: c.file_(finishRaw.text, 'details.finish.text') };
 
   let nodes = 1;
+  let storage: 'etcd' | undefined;
   if (top.backend !== undefined) {
     const b = c.object(top.backend, 'backend');
+    if (b.storage !== undefined) {
+      const v = c.string(b.storage, 'backend.storage');
+      if (v !== 'etcd' && v !== 'level') c.fail('backend.storage', `"${v}" is not a storage mk8s knows (etcd, or level for either)`);
+      if (v === 'etcd') storage = 'etcd';
+    }
     if (b.nodes !== undefined) nodes = c.positiveInt(b.nodes, 'backend.nodes', 10);
     else if (b.imageid !== undefined) {
       const id = c.string(b.imageid, 'backend.imageid');
@@ -143,7 +151,7 @@ export function validateLab(doc: Json, file: string): LabSpec {
     }
   }
 
-  return { title, description, intro, steps, finish, nodes, timeouts };
+  return { title, description, intro, steps, finish, nodes, ...(storage ? { storage } : {}), timeouts };
 }
 
 /** Parse index.json text, naming the file and position on a syntax error. */

@@ -19,17 +19,20 @@ import { run } from '../../testkit/process.js';
 const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code === 0;
 const serial = canRun ? test.serial : test.serial.skip;
 
-const clusterParams: Record<number, ClusterParams> = {
-  1: { name: 'lab1', nodes: 1, bridge: 'mk8slab1', nodeCidr: '172.31.218.0/24', podCidr: '10.218.0.0/16', serviceCidr: '10.118.0.0/16' },
-  2: { name: 'lab2', nodes: 2, bridge: 'mk8slab2', nodeCidr: '172.31.219.0/24', podCidr: '10.219.0.0/16', serviceCidr: '10.119.0.0/16' },
+/** A cluster per backend the labs ask for: node count, and etcd storage when a lab reads etcd. */
+const clusterParams: Record<string, ClusterParams> = {
+  '1': { name: 'lab1', nodes: 1, bridge: 'mk8slab1', nodeCidr: '172.31.218.0/24', podCidr: '10.218.0.0/16', serviceCidr: '10.118.0.0/16' },
+  '2': { name: 'lab2', nodes: 2, bridge: 'mk8slab2', nodeCidr: '172.31.219.0/24', podCidr: '10.219.0.0/16', serviceCidr: '10.119.0.0/16' },
+  '1/etcd': { name: 'labe', nodes: 1, bridge: 'mk8slab3', nodeCidr: '172.31.217.0/24', podCidr: '10.217.0.0/16', serviceCidr: '10.117.0.0/16', extra: ['--storage', 'etcd'] },
 };
 
-const clusters = new Map<number, TestCluster>();
-async function clusterFor(nodes: number): Promise<TestCluster> {
-  let c = clusters.get(nodes);
+const clusters = new Map<string, TestCluster>();
+async function clusterFor(nodes: number, storage?: string): Promise<TestCluster> {
+  const key = storage ? `${nodes}/${storage}` : String(nodes);
+  let c = clusters.get(key);
   if (!c) {
-    c = await startCluster(clusterParams[nodes]);
-    clusters.set(nodes, c);
+    c = await startCluster(clusterParams[key]);
+    clusters.set(key, c);
   }
   return c;
 }
@@ -65,7 +68,7 @@ async function orphanContainers(c: TestCluster): Promise<string[]> {
 
 async function runLab(t: ExecutionContext, lab: Lab): Promise<void> {
   t.timeout(8 * 60_000);
-  const c = await clusterFor(lab.spec.nodes);
+  const c = await clusterFor(lab.spec.nodes, lab.spec.storage);
   // HOME is the test's own: labs keep the learner's files in ~/mk8s-labs.
   const lab_ = (args: string[], timeoutMs = 6 * 60_000) => c.mk8s(['lab', ...args], { timeoutMs, env: { HOME: c.home } });
   const started = Date.now();
@@ -108,7 +111,7 @@ for (const l of labs) {
     continue;
   }
   const lab = l.lab;
-  serial(`lab ${lab.id} (${lab.spec.nodes} node(s)): every step's check fails before its solution and passes after; reset removes the lab`, (t) => runLab(t, lab));
+  serial(`lab ${lab.id} (${lab.spec.nodes} node(s)${lab.spec.storage ? `, ${lab.spec.storage}` : ''}): every step's check fails before its solution and passes after; reset removes the lab`, (t) => runLab(t, lab));
 }
 
 /** A scenario in Killercoda's shape (intro with background, steps with verify and background), written here. */
@@ -190,6 +193,11 @@ serial('a verify that hangs is stopped after the lab\'s timeout with a clear mes
   t.true(Date.now() - t0 < 10_000, 'stopped at the timeout, not at the sleep');
   t.is((await run('pgrep', ['-f', 'sleep 600'])).code, 1, 'the script\'s processes are gone');
   await resetTo(c.client, baselineOf(c, `dir:${dir}`));
+
+  // A lab that reads etcd is refused, in one line, on a cluster that stores in LevelDB.
+  const etcdLab = await c.mk8s(['lab', 'start', 'etcd-services']);
+  t.is(etcdLab.code, 1, etcdLab.stdout);
+  t.regex(etcdLab.stderr, /^error: lab etcd-services reads the API server's etcd, and cluster "lab1" stores in LevelDB\. Bring one up on etcd: mk8s down && mk8s up --nodes 1 --storage etcd\n$/);
 
   delete index.details.steps[1].verify;
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));

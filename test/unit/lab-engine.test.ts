@@ -36,6 +36,9 @@ test('a Killercoda-shaped index.json: background is setup, imageid gives the nod
   const one = { ...good(), backend: { nodes: 1 }, timeouts: { verify: 5 } };
   t.is(validateLab(one, 'f').nodes, 1);
   t.is(validateLab(one, 'f').timeouts.verify, 5);
+  t.is(validateLab(one, 'f').storage, undefined, 'no storage asked: either will do');
+  t.is(validateLab({ ...good(), backend: { nodes: 1, storage: 'etcd' } }, 'f').storage, 'etcd');
+  t.is(validateLab({ ...good(), backend: { nodes: 1, storage: 'level' } }, 'f').storage, undefined);
 });
 
 test('a malformed index.json is refused with the file and the field', (t) => {
@@ -49,6 +52,7 @@ test('a malformed index.json is refused with the file and the field', (t) => {
     [(d) => (d.details.steps[1].setup = 'x.sh'), /details\.steps\[1\]\.setup: give setup or background, not both/],
     [(d) => (d.backend = { imageid: 'ubuntu' }), /backend\.imageid: "ubuntu" is not a Kubernetes backend/],
     [(d) => (d.backend = { nodes: 0 }), /backend\.nodes: must be a whole number from 1 to 10, not number 0/],
+    [(d) => (d.backend = { nodes: 1, storage: 'mysql' }), /backend\.storage: "mysql" is not a storage mk8s knows \(etcd, or level for either\)/],
     [(d) => (d.timeouts = { check: 3 }), /timeouts\.check: is not a timeout mk8s knows/],
     [(d) => (d.details.finish = 'finish.md'), /details\.finish: must be an object/],
   ];
