@@ -145,7 +145,8 @@ export const etcdctlCommand: Command = {
   short: "Run etcdctl against the cluster's etcd (mk8s up --storage etcd)",
   long: [
     "Runs Debian's etcdctl (ETCDCTL_API=3) with the cluster's endpoints, CA and the API server's etcd",
-    'client certificate; every argument after an optional --name CLUSTER goes to etcdctl as is, e.g.',
+    'client certificate; every argument after an optional --name CLUSTER goes to etcdctl as is (without',
+    '--name: the mk8s cluster the kubeconfig names, else "mk8s"), e.g.',
     '  mk8s etcdctl get --prefix --keys-only /registry/services/specs/',
   ].join('\n'),
   flags: [],
@@ -153,11 +154,14 @@ export const etcdctlCommand: Command = {
   rawArgs: true,
   run: async (ctx: Ctx) => {
     const args = [...ctx.args];
-    let name = defaultClusterOptions.name;
-    if (args[0] === '--name' && args.length > 1) name = args.splice(0, 2)[1];
-    else if (args[0]?.startsWith('--name=')) name = args.shift()!.slice('--name='.length);
-    const { clusterDir, readState } = await import('./state.js');
-    const s = await readState(clusterDir(name));
+    let given: string | undefined;
+    if (args[0] === '--name' && args.length > 1) given = args.splice(0, 2)[1];
+    else if (args[0]?.startsWith('--name=')) given = args.shift()!.slice('--name='.length);
+    const { clusterDir, readState, stateByServer } = await import('./state.js');
+    // Without --name: the mk8s cluster kubectl talks to (the kubeconfig's API server), else "mk8s".
+    const byKubeconfig = given === undefined ? await ctx.server().then(stateByServer, () => undefined) : undefined;
+    const name = given ?? byKubeconfig?.name ?? defaultClusterOptions.name;
+    const s = byKubeconfig ?? (await readState(clusterDir(name)));
     if (!s) throw usageError(`no cluster "${name}" (mk8s up --storage etcd makes one)`);
     if (s.options.storage !== 'etcd') throw usageError(`cluster "${name}" stores in LevelDB, not etcd (mk8s up --storage etcd makes one that does)`);
     const { etcdctlCommand: command, clientUrls } = await import('./etcd.js');
