@@ -506,9 +506,15 @@ async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, rep
   stream.onClose(
     registry.hub.add({
       resource: resourceKey(r),
-      send: (c) => {
+      send: (c, shared) => {
         const ev = watchEventFor(c, matches);
-        if (ev) stream.send({ type: ev.type, object: withType(ev.object) });
+        if (!ev) return;
+        if (asTable) return stream.send({ type: ev.type, object: withType(ev.object) });
+        // Every JSON watcher that gets this event (same type, same API version) gets the same line: encoded once per change.
+        const key = `${ev.type} ${apiVersionOf(r)}`;
+        let line = shared.get(key);
+        if (line === undefined) shared.set(key, (line = encode({ type: ev.type, object: withType(ev.object) }, false)));
+        stream.sendLine(line);
       },
     }),
   );

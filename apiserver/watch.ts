@@ -6,8 +6,14 @@ import type { CommittedChange } from './storage.js';
 
 export interface Watcher {
   resource: string;
-  /** Called synchronously, in resourceVersion order. */
-  send(change: CommittedChange): void;
+  /**
+   * Called synchronously, in resourceVersion order. `shared` lives for this
+   * one change's delivery to every watcher of its resource: what one watcher
+   * computes from the change alone (its encoded line) is stored there for
+   * the others, so an event is serialized once per encoding, not once per
+   * watcher (kube-apiserver's watch cache caches its serializations alike).
+   */
+  send(change: CommittedChange, shared: Map<string, string>): void;
 }
 
 export class WatchHub {
@@ -70,7 +76,10 @@ export class WatchHub {
     }
     this.lastRv = change.rv;
     const set = this.watchers.get(change.resource);
-    if (set) for (const w of set) w.send(change);
+    if (set?.size) {
+      const shared = new Map<string, string>();
+      for (const w of set) w.send(change, shared);
+    }
     for (const w of this.rvWaiters) if (w.rv <= change.rv) w.done(true);
   }
 
