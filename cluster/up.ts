@@ -21,6 +21,7 @@ import { readyNodes } from './status.js';
 import { controlPlaneEntry } from './control-plane.js';
 import { controlPlaneDataDir, ensureClusterPki, ensureControlPlanesPki, nodeTlsPaths } from './pki.js';
 import { lbProxyEntry } from './lb-proxy.js';
+import { poolRoutesEntry } from './pool-routes.js';
 import { ensureToken, writeKubeconfig } from '../apiserver/credentials.js';
 import type { ProxyMode } from '../proxy/backend.js';
 import { modeUnavailable, parseProxyMode } from '../proxy/backends.js';
@@ -66,7 +67,7 @@ export function isHa(l: ClusterLayout): boolean {
  * node (in its namespace), then the load balancer on the host, then the agents.
  */
 export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState['options']): ProcessSpec[] {
-  if (isHa(l)) return [...haControlPlanes(l, dir, o), lbProxyProcess(l, dir), ...l.nodes.flatMap((n) => nodeAgents(l, n, dir, o))];
+  if (isHa(l)) return [...haControlPlanes(l, dir, o), lbProxyProcess(l, dir), poolRoutesProcess(l, dir), ...l.nodes.flatMap((n) => nodeAgents(l, n, dir, o))];
   const controlPlane: ProcessSpec = {
     role: 'control-plane',
     argv: [
@@ -151,6 +152,28 @@ export function lbProxyProcess(l: ClusterLayout, dir: string): ProcessSpec {
       '--ca-file', join(dir, 'apiserver', 'ca.crt'),
     ],
     log: join(dir, 'logs', 'lb-proxy.log'),
+  };
+}
+
+/**
+ * With several control planes: the host's on-link routes for LoadBalancer
+ * pools outside the node network (cluster/pool-routes.ts), which the single
+ * control plane keeps from the host itself, as a host process of its own.
+ */
+export function poolRoutesProcess(l: ClusterLayout, dir: string): ProcessSpec {
+  return {
+    role: 'pool-routes',
+    argv: [
+      process.execPath,
+      poolRoutesEntry,
+      '--kubeconfig', join(dir, 'kubeconfig'),
+      '--bridge', l.options.bridge,
+      '--node-cidr', `${l.hostIp}/${l.prefixLen}`,
+      '--exclude', l.options.serviceCidr,
+      '--exclude', l.options.podCidr,
+      '--lb-pool', lbPool(l),
+    ],
+    log: join(dir, 'logs', 'pool-routes.log'),
   };
 }
 

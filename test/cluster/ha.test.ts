@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { findByPlural } from '../../api/resources.js';
 import { eventually } from '../../testkit/api.js';
 import { processAlive } from '../../cluster/state.js';
+import { exec } from '../../cluster/exec.js';
 import { etcdMembers } from '../../cluster/status.js';
 import { diffSnapshots, snapshotMachine, whyNoClusterTests } from './machine.js';
 import { R, runningPods, startCluster, type ClusterParams, type TestCluster } from '../../testkit/cluster.js';
@@ -36,7 +37,9 @@ const params: ClusterParams = {
   extra: ['--storage', 'etcd', '--control-planes', '3', '--wait', '120'],
 };
 /** What of a machine snapshot belongs to this cluster (other tests may run beside it). */
-const ours = ['mk8sha0', 'ha-control-plane', '172.31.200.', '10.200.', '10.201.', 'MK8S-FORWARD-mk8sha0'];
+const ours = ['mk8sha0', 'ha-control-plane', '172.31.200.', '10.200.', '10.201.', '10.202.', 'MK8S-FORWARD-mk8sha0'];
+/** A LoadBalancer pool outside the node network: the host gets an on-link route for it on the bridge (the route is its safety route). */
+const outsidePool = '10.202.9.0-10.202.9.7';
 const leases = findByPlural('coordination.k8s.io', 'leases')!;
 
 /** After the kill: writes may fail this long (an etcd election, connections to the dead API server). */
@@ -159,6 +162,12 @@ test('3 control planes: kill -9 an etcd member and the leading API server; write
   t.is(status.code, 0, status.stdout + status.stderr);
   t.is((status.stdout.match(/https:\/\/172\.31\.200\.\d:2379\s+healthy/g) ?? []).length, 3, status.stdout);
   t.is((status.stdout.match(/healthy\s+leader/g) ?? []).length, 1, status.stdout);
+
+  // The host's pool routes, kept by the pool-routes process on the host (the control planes run in node namespaces).
+  t.is(byRole('pool-routes').length, 1);
+  await cluster.client.create(findByPlural('', 'namespaces')!, undefined, { metadata: { name: 'mk8s-system' } });
+  await cluster.client.create(findByPlural('', 'configmaps')!, 'mk8s-system', { metadata: { name: 'lb-pool' }, data: { ranges: outsidePool } });
+  await eventually(async () => (await exec(['ip', '-4', 'route', 'show', 'dev', params.bridge, 'proto', '77'])).stdout.includes('10.202.9.0/29'), 20_000, 100);
 
   // A Service with pods on every node, answering on a node port.
   const applied = await cluster.kubectl(['apply', '-f', '-'], { input: web });

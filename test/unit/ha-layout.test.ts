@@ -45,6 +45,7 @@ test('HA processes: an etcd member and a control plane per control-plane node, i
     'control-plane c-control-plane2',
     'control-plane c-control-plane3',
     'lb-proxy',
+    'pool-routes',
     'node c-control-plane',
     'node c-control-plane2',
     'node c-control-plane3',
@@ -59,12 +60,16 @@ test('HA processes: an etcd member and a control plane per control-plane node, i
   t.is(arg(cp2, '--extra-san'), '172.18.0.1');
   t.true(cp2.includes('--leader-elect'));
   t.is(arg(cp2, '--etcd-servers'), 'https://172.18.0.2:2379,https://172.18.0.3:2379,https://172.18.0.4:2379');
-  t.false(cp2.includes('--bridge'), 'no pool routes from inside a node namespace');
+  t.false(cp2.includes('--bridge'), 'no pool routes from inside a node namespace (the pool-routes process on the host keeps them)');
   const lb = procs[3].argv;
   t.is(arg(lb, '--listen'), '172.18.0.1:6443');
   t.deepEqual(lb.filter((_, i) => lb[i - 1] === '--backend'), ['172.18.0.2:6443', '172.18.0.3:6443', '172.18.0.4:6443']);
-  t.true(procs.slice(4).every((p) => p.argv.join(' ').includes(`--kubeconfig ${join(dir, 'kubeconfig')}`)), 'node agents use the kubeconfig naming the balancer');
-  t.deepEqual(procs.slice(4).map((p) => p.argv.includes('--control-plane')), [true, true, true, false]);
+  const routes = procs[4].argv;
+  t.is(routes[0], process.execPath, 'pool routes on the host');
+  t.is(arg(routes, '--bridge'), 'mk8s0');
+  t.deepEqual(routes.filter((_, i) => routes[i - 1] === '--exclude'), ['10.96.0.0/12', '10.244.0.0/16']);
+  t.true(procs.slice(4).every((p) => p.argv.join(' ').includes(`--kubeconfig ${join(dir, 'kubeconfig')}`)), 'node agents and pool routes use the kubeconfig naming the balancer');
+  t.deepEqual(procs.slice(5).map((p) => p.argv.includes('--control-plane')), [true, true, true, false]);
 
   const etcd = clusterEtcd(l, dir);
   t.deepEqual(etcd.members.map((m) => [m.name, m.ip, m.netns, m.dataDir]), [
