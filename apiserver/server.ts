@@ -44,6 +44,12 @@ export interface ApiServerOptions {
   syncWrites?: boolean;
   /** Store in etcd instead of LevelDB in the data dir (`--storage etcd --etcd-servers …`). */
   etcd?: EtcdStorageOptions;
+  /**
+   * The `kubernetes` Service's endpoint (kube-apiserver's --advertise-address
+   * and port); default the bind address and port. Several API servers behind
+   * one load balancer all advertise the balancer, so they agree.
+   */
+  advertise?: { ip: string; port: number };
 }
 
 /** The pod subresources served over an HTTP Upgrade (to the kubelet). */
@@ -118,7 +124,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       kubernetesIP: nthIp(serviceCidr, 1),
       dnsIP: nthIp(serviceCidr, 10),
       nodeLocalDNS: o.nodeLocalDNS ?? '169.254.20.10',
-      advertise: { ip: bind === '0.0.0.0' ? '127.0.0.1' : bind, port },
+      advertise: o.advertise ?? { ip: bind === '0.0.0.0' ? '127.0.0.1' : bind, port },
     });
     finalizer.start();
     const url = `https://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;

@@ -6,7 +6,7 @@ import { usageError } from '../cli/errors.js';
 import { up, clusterEtcd } from './up.js';
 import { down } from './down.js';
 import { status } from './status.js';
-import { defaultClusterOptions } from './layout.js';
+import { controlPlanesError, defaultClusterOptions } from './layout.js';
 import { checkPrerequisites, describeMissing, gatherMachine, installPlan, missingOf, prerequisitesTable } from './prereqs.js';
 
 const D = defaultClusterOptions;
@@ -29,11 +29,22 @@ const upFlags: FlagSpec[] = [
   { name: 'split-node-components', type: 'bool', usage: 'Run each node\'s kubelet and proxy as two processes (mk8s kubelet, mk8s proxy) instead of one mk8s node agent, so one can be stopped alone.' },
   { name: 'proxy-mode', type: 'string', default: 'iptables', usage: "The nodes' Service data path: iptables or nftables (kube-proxy's modes). On a running cluster, switches every node's proxy (the old mode's rules are removed)." },
   { name: 'storage', type: 'string', default: 'level', usage: "Where the API server stores: level (LevelDB in its data dir) or etcd (Debian's etcd, started and stopped with the cluster; mk8s etcdctl reads it)." },
+  { name: 'control-planes', type: 'int', default: 1, usage: 'Control-plane nodes (odd; needs --storage etcd): each runs an etcd member and an API server, the controllers are leader-elected, and a load balancer on the host is the address of the kubeconfig. --nodes defaults to this count.' },
 ];
 
 function storageFlag(v: string): 'level' | 'etcd' {
   if (v !== 'level' && v !== 'etcd') throw usageError(`invalid argument "${v}" for "--storage" flag: must be level or etcd`);
   return v;
+}
+
+/** `--control-planes`: undefined for one (the default path), else the count; a one-line usage error when it cannot be. */
+function controlPlanesFlag(ctx: Ctx, storage: 'level' | 'etcd'): number | undefined {
+  if (!ctx.changed.has('control-planes')) return undefined;
+  const n: number = ctx.flags['control-planes'];
+  const err = controlPlanesError(n, ctx.changed.has('nodes') ? ctx.flags.nodes : undefined);
+  if (err) throw usageError(err);
+  if (storage !== 'etcd') throw usageError('--control-planes needs --storage etcd (the API servers share one etcd cluster; LevelDB belongs to one process)');
+  return n > 1 ? n : undefined;
 }
 
 /** A flag's value when the user gave it, else undefined (each part then applies its own default). */
@@ -48,12 +59,16 @@ export const upCommand: Command = {
     '--split-node-components: a kubelet and a proxy process), and the kubeconfig at',
     '$MK8S_HOME/kubeconfig (~/.mk8s/kubeconfig). It checks what it needs first (see mk8s doctor).',
     'On a cluster that is up, it says so and restarts any of its processes that died.',
+    '--storage etcd --control-planes 3: an HA control plane, an etcd member and an API server on each of',
+    'three control-plane nodes behind a load balancer on the host (docs/ha.md).',
   ].join('\n'),
   flags: upFlags,
   globalFlags: false,
   maxArgs: 0,
-  run: (ctx: Ctx) =>
-    up({
+  run: (ctx: Ctx) => {
+    const storage = storageFlag(ctx.flags.storage);
+    const controlPlanes = controlPlanesFlag(ctx, storage);
+    return up({
       nodes: given(ctx, 'nodes'),
       name: given(ctx, 'name'),
       bridge: given(ctx, 'bridge'),
@@ -69,8 +84,10 @@ export const upCommand: Command = {
       offline: ctx.flags.offline,
       splitNodeComponents: ctx.flags['split-node-components'],
       proxyMode: given(ctx, 'proxy-mode'),
-      storage: storageFlag(ctx.flags.storage),
-    }),
+      storage,
+      controlPlanes,
+    });
+  },
 };
 
 export const downCommand: Command = {

@@ -2,6 +2,12 @@
 // bridge address (reachable from every node namespace), with the kubelet
 // stream proxy, and the controllers in the same process.
 // Run as `node dist/cluster/control-plane.js --data-dir D --bind IP …`.
+//
+// With `mk8s up --control-planes N` one runs in each control-plane node's
+// network namespace, bound to the node's address, advertising the load
+// balancer's (--advertise-address), its controllers leader-elected
+// (--leader-elect: only the holder of the Lease kube-system/kube-controller-manager
+// runs them, as kube-controller-manager on each kubeadm control-plane node).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -30,6 +36,12 @@ const flagSpecs: FlagSpec[] = [
   { name: 'etcd-cafile', type: 'string' },
   { name: 'etcd-certfile', type: 'string' },
   { name: 'etcd-keyfile', type: 'string' },
+  { name: 'advertise-address', type: 'string' },
+  { name: 'advertise-port', type: 'string' },
+  { name: 'extra-san', type: 'stringArray' },
+  { name: 'lb-reserved', type: 'stringArray' },
+  { name: 'leader-elect', type: 'bool', default: false },
+  { name: 'node-name', type: 'string' },
 ];
 
 let parsed: ReturnType<typeof parseFlags> | undefined;
@@ -50,22 +62,35 @@ async function main(): Promise<void> {
     port: Number(flag('port') ?? 6443),
     serviceCidr: flag('service-cidr'),
     clusterName: flag('cluster-name'),
-    extraSans: [bind],
+    extraSans: [bind, ...((parsed.flags['extra-san'] as string[] | undefined) ?? [])],
+    ...(flag('advertise-address') ? { advertise: { ip: flag('advertise-address')!, port: Number(flag('advertise-port') ?? flag('port') ?? 6443) } } : {}),
     logger,
   });
   const client = new Client({ server: server.url, token: server.token, caCert: server.caCert });
   const grace = flag('node-monitor-grace-period');
   const eviction = flag('pod-eviction-timeout');
-  // A control plane without its controllers is no control plane: a failure here ends the process with the error.
-  const controllers = await startControllers({
+  const reserved = (parsed.flags['lb-reserved'] as string[] | undefined) ?? [];
+  const controllerOptions = {
     client,
     logger,
     lbPool: flag('lb-pool'),
-    lbReserved: [bind],
+    lbReserved: reserved.length ? reserved : [bind],
     ...(grace ? { nodeMonitorGracePeriodSeconds: Number(grace) } : {}),
     ...(eviction ? { podEvictionTimeoutSeconds: Number(eviction) } : {}),
-  });
-  logger.info('controllers started');
+  };
+  let controllers: { stop(): Promise<void> };
+  if (parsed.flags['leader-elect']) {
+    // Identity `<node>_<uuid>` (kube-controller-manager's is `<hostname>_<uuid>`; every node namespace shares the host's name).
+    const { randomUUID } = await import('node:crypto');
+    const { runLeaderElectedControllers, defaultLeaderElection } = await import('../controllers/leader.js');
+    const identity = `${flag('node-name') ?? bind}_${randomUUID()}`;
+    controllers = runLeaderElectedControllers({ ...controllerOptions, logger, leaderElection: { ...defaultLeaderElection, identity } });
+    logger.info({ identity, lease: `${defaultLeaderElection.namespace}/${defaultLeaderElection.name}` }, 'controllers: leader election started');
+  } else {
+    // A control plane without its controllers is no control plane: a failure here ends the process with the error.
+    controllers = await startControllers(controllerOptions);
+    logger.info('controllers started');
+  }
   // LoadBalancer pools outside the node network get on-link routes on the bridge (only with a bridge: `mk8s up`).
   const bridge = flag('bridge');
   const nodeCidr = flag('node-cidr');

@@ -17,6 +17,11 @@ export interface ClusterOptions {
   serviceCidr: string;
   apiPort: number;
   kubeletPort: number;
+  /**
+   * Control-plane nodes (`--control-planes`, with etcd only): the first N
+   * nodes, each with an etcd member and an API server. Absent means 1.
+   */
+  controlPlanes?: number;
 }
 
 export const defaultClusterOptions: ClusterOptions = {
@@ -56,17 +61,34 @@ export interface ClusterLayout {
   apiServer: string;
 }
 
-/** kind's node names: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`, … */
-export function nodeNames(cluster: string, count: number): string[] {
-  const names = [`${cluster}-control-plane`];
-  for (let i = 1; i < count; i++) names.push(i === 1 ? `${cluster}-worker` : `${cluster}-worker${i}`);
+/**
+ * kind's node names: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`, …;
+ * with several control planes `<name>-control-plane`, `<name>-control-plane2`, … first.
+ */
+export function nodeNames(cluster: string, count: number, controlPlanes = 1): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < Math.min(controlPlanes, count); i++) names.push(i === 0 ? `${cluster}-control-plane` : `${cluster}-control-plane${i + 1}`);
+  for (let w = 1; names.length < count; w++) names.push(w === 1 ? `${cluster}-worker` : `${cluster}-worker${w}`);
   return names;
+}
+
+/** Why a control-plane count is not one mk8s can run (undefined: it can). etcd wants an odd number of members. */
+export function controlPlanesError(n: number, nodes?: number): string | undefined {
+  if (!Number.isInteger(n) || n < 1) return `--control-planes must be a positive odd number (got ${n})`;
+  if (n % 2 === 0) return `--control-planes must be odd (got ${n}): etcd needs a majority of its members, and an even count tolerates no more failures than the odd count below it`;
+  if (n > 7) return `--control-planes must be at most 7 (got ${n})`;
+  if (nodes !== undefined && nodes < n) return `--nodes ${nodes} is fewer than --control-planes ${n} (each control plane is a node)`;
+  return undefined;
 }
 
 export function validateOptions(o: ClusterOptions): string[] {
   const errs: string[] = [];
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(o.name) || o.name.length > 40) errs.push(`invalid cluster name "${o.name}": lowercase letters, digits and '-', at most 40 characters`);
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 20) errs.push(`--nodes must be between 1 and 20 (got ${o.nodes})`);
+  if (o.controlPlanes !== undefined) {
+    const e = controlPlanesError(o.controlPlanes, o.nodes);
+    if (e) errs.push(e);
+  }
   if (!/^[a-zA-Z0-9_.-]{1,12}$/.test(o.bridge)) errs.push(`invalid bridge name "${o.bridge}": at most 12 characters of [a-zA-Z0-9_.-]`);
   for (const [flag, v] of [['--node-cidr', o.nodeCidr], ['--pod-cidr', o.podCidr], ['--service-cidr', o.serviceCidr]] as const) {
     try {
@@ -96,9 +118,10 @@ export function clusterLayout(o: ClusterOptions): ClusterLayout {
   const pods = parseCidr(o.podCidr);
   const svc = parseCidr(o.serviceCidr);
   const hostIp = intToIp(net.base + 1);
-  const nodes = nodeNames(o.name, o.nodes).map((name, i): NodeLayout => ({
+  const cps = o.controlPlanes ?? 1;
+  const nodes = nodeNames(o.name, o.nodes, cps).map((name, i): NodeLayout => ({
     name,
-    role: i === 0 ? 'control-plane' : 'worker',
+    role: i < cps ? 'control-plane' : 'worker',
     netns: name,
     ip: intToIp(net.base + 2 + i),
     podCidr: `${intToIp(pods.base + (i + 1) * 256)}/24`,

@@ -7,11 +7,20 @@
 // the pool ConfigMaps → desired routes (pure) → `ip route` (thin applier).
 // Our routes carry their own protocol number, so a restarted control plane
 // finds and removes stale ones.
-import type { Logger } from 'pino';
+//
+// With several control planes (`mk8s up --control-planes N`) the control-plane
+// processes run inside node namespaces, so this runs as a process of its own
+// on the host (role `pool-routes`):
+// `node dist/cluster/pool-routes.js --kubeconfig K --bridge B --node-cidr C --exclude CIDR… [--lb-pool RANGES]`.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr, type Cidr } from '../api/cidr.js';
 import { findByPlural } from '../api/resources.js';
-import type { Client } from '../client/http.js';
+import { Client } from '../client/http.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { parseFlags, type FlagSpec } from '../cli/flags.js';
 import { Informer } from '../client/informer.js';
 import { parsePool, poolSource, type IpRange } from '../controllers/lbpool/desired.js';
 import { exec } from './exec.js';
@@ -195,4 +204,39 @@ export class PoolRoutes {
     for (const cidr of this.applied) await exec(['ip', 'route', 'del', cidr, 'dev', this.o.bridge, 'proto', POOL_ROUTE_PROTO]);
     this.applied.clear();
   }
+}
+
+const flagSpecs: FlagSpec[] = [
+  { name: 'kubeconfig', type: 'string' },
+  { name: 'bridge', type: 'string' },
+  { name: 'node-cidr', type: 'string' },
+  { name: 'exclude', type: 'stringArray' },
+  { name: 'lb-pool', type: 'string' },
+];
+
+async function main(): Promise<void> {
+  const { flags } = parseFlags(process.argv.slice(2), flagSpecs);
+  for (const f of ['kubeconfig', 'bridge', 'node-cidr']) if (!flags[f]) throw new Error(`--${f} is required`);
+  const logger = pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
+  const client = new Client(loadKubeconfig(flags.kubeconfig));
+  const routes = new PoolRoutes({ client, bridge: flags.bridge, nodeCidr: flags['node-cidr'], excluded: flags.exclude as string[], lbPoolOption: flags['lb-pool'] || undefined, logger });
+  await routes.start();
+  logger.info({ bridge: flags.bridge }, 'pool routes running');
+  const stop = async () => {
+    await routes.stop().catch(() => undefined);
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** This module's file once built (what `mk8s up --control-planes N` runs on the host). */
+export const poolRoutesEntry = fileURLToPath(import.meta.url);
+
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(poolRoutesEntry)) {
+  main().catch((e) => {
+    process.stderr.write(`pool-routes: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
 }

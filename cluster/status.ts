@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { Client } from '../client/http.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
-import { clusterDir, mk8sHome, processAlive, readState } from './state.js';
+import { clusterDir, mk8sHome, processAlive, readState, type ClusterState } from './state.js';
+import { exec } from './exec.js';
 import { defaultClusterOptions } from './layout.js';
 import { findByPlural } from '../api/resources.js';
 import { readdir } from 'node:fs/promises';
@@ -31,6 +32,13 @@ export async function status(o: { name?: string; say?: (l: string) => void } = {
     if (!alive) dead++;
     say(`  ${(p.role + (p.node ? ` ${p.node}` : '')).padEnd(40)} pid ${String(p.pid).padEnd(8)} ${alive ? 'running' : 'NOT RUNNING'}   log ${p.log}`);
   }
+  if (s.options.storage === 'etcd') {
+    say('etcd members:');
+    for (const m of await etcdMembers(s)) {
+      say(`  ${m.name.padEnd(30)} ${m.url.padEnd(28)} ${m.healthy ? 'healthy' : 'UNHEALTHY'}${m.leader ? '   leader' : ''}`);
+      if (!m.healthy) dead++;
+    }
+  }
   say('nodes:');
   let client: Client | undefined;
   try {
@@ -39,6 +47,10 @@ export async function status(o: { name?: string; say?: (l: string) => void } = {
     for (const n of l.nodes) {
       const api = nodes.find((x) => x.name === n.name);
       say(`  ${n.name.padEnd(30)} ${n.ip.padEnd(15)} pods ${n.podCidr.padEnd(18)} ${api ? (api.ready ? 'Ready' : 'NotReady') : 'not registered'}`);
+    }
+    if ((l.options.controlPlanes ?? 1) > 1) {
+      const lease = await client.get(findByPlural('coordination.k8s.io', 'leases')!, 'kube-system', 'kube-controller-manager').catch(() => undefined);
+      say(`controllers: leader ${lease?.spec?.holderIdentity ?? '(none yet)'} (Lease kube-system/kube-controller-manager)`);
     }
   } catch (e) {
     say(`  (API server not answering: ${(e as Error).message})`);
@@ -56,4 +68,26 @@ export async function readyNodes(client: Client): Promise<{ name: string; ready:
     const ready = (n.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
     return { name: n.metadata.name!, ready: ready?.status === 'True', heartbeat: Date.parse(ready?.lastHeartbeatTime ?? '') || 0 };
   });
+}
+
+/** Each etcd member: its client URL, whether /health answers true, and whether it leads (etcdctl endpoint status). */
+export async function etcdMembers(s: ClusterState): Promise<{ name: string; url: string; healthy: boolean; leader: boolean }[]> {
+  const { clusterEtcd } = await import('./up.js');
+  const { clientUrl, memberHealthy, etcdctlCommand } = await import('./etcd.js');
+  const spec = clusterEtcd(s.layout, s.dir);
+  const urls = spec.members.map((m) => clientUrl(m, spec.tls));
+  const healthy = await Promise.all(urls.map((u) => memberHealthy(u, spec.tls, 1500)));
+  const leaders = new Set<string>();
+  const c = etcdctlCommand(urls.filter((_, i) => healthy[i]), spec.tls, ['endpoint', 'status', '-w', 'json', '--command-timeout=2s']);
+  if (healthy.some(Boolean)) {
+    const r = await exec(c.argv, { env: { ...process.env, ...c.env }, timeoutMs: 5000 });
+    // Member IDs are uint64: compared as the digits etcdctl printed, not as JSON numbers (which round them).
+    for (const part of r.stdout.split('{"Endpoint":').slice(1)) {
+      const url = /^"([^"]+)"/.exec(part)?.[1];
+      const id = /"member_id":(\d+)/.exec(part)?.[1];
+      const leader = /"leader":(\d+)/.exec(part)?.[1];
+      if (url && id && id === leader) leaders.add(url);
+    }
+  }
+  return spec.members.map((m, i) => ({ name: m.name, url: urls[i], healthy: healthy[i], leader: leaders.has(urls[i]) }));
 }

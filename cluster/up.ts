@@ -15,11 +15,14 @@ import { cidrsInUse, clusterLayout, defaultClusterOptions, nodeSubnetCandidates,
 import { networkConflicts, networkUp } from './network.js';
 import { checkPrerequisites, describeMissing, gatherMachine, installPrerequisites, missingOf } from './prereqs.js';
 import { exec } from './exec.js';
-import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, stopProcess, tailFile, writeState, type ClusterState, type ProcessSpec } from './state.js';
+import { clusterDir, processAlive, readState, sharedKubeconfigPath, spawnDetached, stopProcess, tailFile, writeState, type ClusterState, type ProcessSpec, type RecordedProcess } from './state.js';
 import { down } from './down.js';
 import { readyNodes } from './status.js';
 import { controlPlaneEntry } from './control-plane.js';
-import { ensureClusterPki, nodeTlsPaths } from './pki.js';
+import { controlPlaneDataDir, ensureClusterPki, ensureControlPlanesPki, nodeTlsPaths } from './pki.js';
+import { lbProxyEntry } from './lb-proxy.js';
+import { poolRoutesEntry } from './pool-routes.js';
+import { ensureToken, writeKubeconfig } from '../apiserver/credentials.js';
 import type { ProxyMode } from '../proxy/backend.js';
 import { modeUnavailable, parseProxyMode } from '../proxy/backends.js';
 import { clientUrls, ensureEtcdPki, etcdTlsPaths, startEtcdMembers, waitEtcdHealthy, type EtcdClusterSpec } from './etcd.js';
@@ -48,11 +51,23 @@ export interface UpOptions extends Partial<ClusterOptions> {
   images?: boolean;
   /** Where the API server stores: `level` (LevelDB, default) or `etcd` (Debian's etcd, a recorded process). */
   storage?: 'level' | 'etcd';
+  /** Control-plane nodes (odd, etcd only): each runs an etcd member and an API server; a load balancer fronts them. */
+  controlPlanes?: number;
   say?: (line: string) => void;
 }
 
-/** The processes of a cluster: the control plane, then each node's agents. */
+/** Whether the layout has several control-plane nodes (`--control-planes N`, N > 1). */
+export function isHa(l: ClusterLayout): boolean {
+  return (l.options.controlPlanes ?? 1) > 1;
+}
+
+/**
+ * The processes of a cluster: the control plane, then each node's agents.
+ * With several control planes: one control-plane process per control-plane
+ * node (in its namespace), then the load balancer on the host, then the agents.
+ */
 export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState['options']): ProcessSpec[] {
+  if (isHa(l)) return [...haControlPlanes(l, dir, o), lbProxyProcess(l, dir), poolRoutesProcess(l, dir), ...l.nodes.flatMap((n) => nodeAgents(l, n, dir, o))];
   const controlPlane: ProcessSpec = {
     role: 'control-plane',
     argv: [
@@ -78,11 +93,107 @@ export function clusterProcesses(l: ClusterLayout, dir: string, o: ClusterState[
 }
 
 /**
+ * With several control planes: on each control-plane node, in its network
+ * namespace, an API server bound to the node's address (as kubeadm's
+ * kube-apiserver on each control-plane node), with the controllers in the
+ * same process under leader election. Each knows every etcd member (a member
+ * lost is a connection retried on another), advertises the load balancer as
+ * the `kubernetes` Service's endpoint, and has the balancer's address in its
+ * certificate (the balancer passes TLS through).
+ */
+export function haControlPlanes(l: ClusterLayout, dir: string, o: ClusterState['options']): ProcessSpec[] {
+  const port = String(l.options.apiPort);
+  return l.nodes
+    .filter((n) => n.role === 'control-plane')
+    .map((n) => ({
+      role: 'control-plane',
+      node: n.name,
+      argv: [
+        'ip', 'netns', 'exec', n.netns,
+        process.execPath,
+        ...nodeAgentFlags,
+        controlPlaneMain,
+        '--data-dir', controlPlaneDataDir(dir, n),
+        '--bind', n.ip,
+        '--port', port,
+        '--service-cidr', l.options.serviceCidr,
+        '--cluster-name', l.options.name,
+        '--lb-pool', lbPool(l),
+        '--lb-reserved', l.hostIp,
+        '--extra-san', l.hostIp,
+        '--advertise-address', l.hostIp,
+        '--advertise-port', port,
+        '--leader-elect',
+        '--node-name', n.name,
+        ...etcdApiServerArgs(l, dir),
+        ...(o.nodeMonitorGracePeriodSeconds ? ['--node-monitor-grace-period', String(o.nodeMonitorGracePeriodSeconds)] : []),
+        ...(o.podEvictionTimeoutSeconds !== undefined ? ['--pod-eviction-timeout', String(o.podEvictionTimeoutSeconds)] : []),
+      ],
+      log: join(dir, 'logs', `control-plane-${n.name}.log`),
+    }));
+}
+
+/**
+ * With several control planes: the one address of the kubeconfig and of every
+ * node agent, `https://<host bridge address>:<api port>` (where the single
+ * API server listens otherwise), served by cluster/lb-proxy.ts on the host in
+ * front of the API servers (kind's HAProxy container): TLS passes through,
+ * backends checked with GET /readyz against the cluster CA.
+ */
+export function lbProxyProcess(l: ClusterLayout, dir: string): ProcessSpec {
+  const port = l.options.apiPort;
+  return {
+    role: 'lb-proxy',
+    argv: [
+      process.execPath,
+      lbProxyEntry,
+      '--listen', `${l.hostIp}:${port}`,
+      ...l.nodes.filter((n) => n.role === 'control-plane').flatMap((n) => ['--backend', `${n.ip}:${port}`]),
+      '--ca-file', join(dir, 'apiserver', 'ca.crt'),
+    ],
+    log: join(dir, 'logs', 'lb-proxy.log'),
+  };
+}
+
+/**
+ * With several control planes: the host's on-link routes for LoadBalancer
+ * pools outside the node network (cluster/pool-routes.ts), which the single
+ * control plane keeps from the host itself, as a host process of its own.
+ */
+export function poolRoutesProcess(l: ClusterLayout, dir: string): ProcessSpec {
+  return {
+    role: 'pool-routes',
+    argv: [
+      process.execPath,
+      poolRoutesEntry,
+      '--kubeconfig', join(dir, 'kubeconfig'),
+      '--bridge', l.options.bridge,
+      '--node-cidr', `${l.hostIp}/${l.prefixLen}`,
+      '--exclude', l.options.serviceCidr,
+      '--exclude', l.options.podCidr,
+      '--lb-pool', lbPool(l),
+    ],
+    log: join(dir, 'logs', 'pool-routes.log'),
+  };
+}
+
+/**
  * The cluster's etcd with --storage etcd: one member on the host's bridge
  * address (where the API server listens), data in <dir>/etcd, TLS with the
- * cluster CA (pure).
+ * cluster CA (pure). With several control planes: one member per
+ * control-plane node, in its namespace on its address, data in
+ * <dir>/etcd/<node>.
  */
 export function clusterEtcd(l: ClusterLayout, dir: string): EtcdClusterSpec {
+  if (isHa(l)) {
+    return {
+      token: `mk8s-${l.options.name}`,
+      members: l.nodes
+        .filter((n) => n.role === 'control-plane')
+        .map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, clientPort: 2379, peerPort: 2380, dataDir: join(dir, 'etcd', n.name), log: join(dir, 'logs', `etcd-${n.name}.log`) })),
+      tls: etcdTlsPaths(join(dir, 'pki'), join(dir, 'apiserver', 'ca.crt')),
+    };
+  }
   return {
     token: `mk8s-${l.options.name}`,
     members: [{ name: `${l.options.name}-etcd`, ip: l.hostIp, clientPort: 2379, peerPort: 2380, dataDir: join(dir, 'etcd'), log: join(dir, 'logs', 'etcd.log') }],
@@ -150,14 +261,14 @@ export const nodeAgentFlags: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number): Promise<Client> {
+async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number, server?: string): Promise<Client> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
     if (existsSync(kubeconfig)) {
       let client: Client;
       try {
-        client = new Client(loadKubeconfig(kubeconfig));
+        client = new Client({ ...loadKubeconfig(kubeconfig), ...(server ? { server } : {}) });
       } catch (e) {
         last = (e as Error).message; // being written: try again
         await sleep(200);
@@ -174,7 +285,7 @@ async function waitForApi(kubeconfig: string, logFile: string, timeoutMs: number
     // The control plane says it is ready only by answering: try again soon (a refused connection costs little).
     await sleep(50);
   }
-  throw new Error(`the API server did not come up in ${timeoutMs / 1000}s (${last}); its log:\n${tailFile(logFile)}`);
+  throw new Error(`the API server${server ? ` ${server}` : ''} did not come up in ${timeoutMs / 1000}s (${last}); its log:\n${tailFile(logFile)}`);
 }
 
 
@@ -241,11 +352,16 @@ export async function up(o: UpOptions): Promise<number> {
     }
     nodeCidr = free;
   }
+  if ((o.controlPlanes ?? 1) > 1 && o.storage !== 'etcd') {
+    say('error: --control-planes needs --storage etcd (the API servers share one etcd cluster)');
+    return 1;
+  }
   const options: ClusterOptions = {
     ...defaultClusterOptions,
     ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in defaultClusterOptions)),
     name,
     nodeCidr,
+    ...((o.controlPlanes ?? 1) > 1 ? { controlPlanes: o.controlPlanes, nodes: o.nodes ?? Math.max(o.controlPlanes!, defaultClusterOptions.nodes) } : {}),
   };
   let layout: ClusterLayout;
   try {
@@ -290,18 +406,11 @@ export async function up(o: UpOptions): Promise<number> {
         const dead = members.find((m) => !processAlive(m, dir));
         return dead ? `etcd exited:\n${tailFile(dead.log)}` : undefined;
       });
-      say(`  ✓ etcd: ${clientUrls(etcd).join(',')} (pid ${members.map((m) => m.pid).join(', ')}, data ${etcd.members[0].dataDir})`);
+      say(`  ✓ etcd: ${clientUrls(etcd).join(',')} (pid ${members.map((m) => m.pid).join(', ')}, data ${etcd.members.length > 1 ? join(dir, 'etcd', '<node>') : etcd.members[0].dataDir})`);
     }
-    const cp = await spawnDetached(procs[0]);
-    // The control plane stays first in the record (repair reads its log from there).
-    state.processes.unshift(cp);
-    await writeState(state);
-    const client = await waitForApi(join(dir, 'apiserver', 'kubeconfig'), cp.log, 30_000);
-    await mkdir(dirname(state.kubeconfig), { recursive: true });
-    await copyFile(join(dir, 'apiserver', 'kubeconfig'), join(dir, 'kubeconfig'));
-    await copyFile(join(dir, 'apiserver', 'kubeconfig'), state.kubeconfig);
-    say(`  ✓ control plane: API server ${layout.apiServer} (pid ${cp.pid})`);
-    for (const p of procs.slice(1)) state.processes.push(await spawnDetached(p));
+    const controlPlane = procs.filter((p) => p.role === 'control-plane' || p.role === 'lb-proxy');
+    const client = isHa(layout) ? await startHaControlPlane(state, controlPlane, say) : await startControlPlane(state, controlPlane[0], say);
+    for (const p of procs.filter((x) => !controlPlane.includes(x))) state.processes.push(await spawnDetached(p));
     await writeState(state);
     say(`  ✓ ${state.options.splitNodeComponents ? 'kubelets and proxies' : 'node agents'} started on ${layout.nodes.map((n) => n.name).join(', ')}`);
     try {
@@ -318,6 +427,56 @@ export async function up(o: UpOptions): Promise<number> {
   say(`  ✓ all nodes Ready (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   say(nextSteps(state));
   return 0;
+}
+
+/** The one control-plane process (API server and controllers) on the host; the kubeconfig is the one it writes. */
+async function startControlPlane(state: ClusterState, spec: ProcessSpec, say: (l: string) => void): Promise<Client> {
+  const { dir, layout } = state;
+  const cp = await spawnDetached(spec);
+  // The control plane stays first in the record (repair reads its log from there).
+  state.processes.unshift(cp);
+  await writeState(state);
+  const client = await waitForApi(join(dir, 'apiserver', 'kubeconfig'), cp.log, 30_000);
+  await mkdir(dirname(state.kubeconfig), { recursive: true });
+  await copyFile(join(dir, 'apiserver', 'kubeconfig'), join(dir, 'kubeconfig'));
+  await copyFile(join(dir, 'apiserver', 'kubeconfig'), state.kubeconfig);
+  say(`  ✓ control plane: API server ${layout.apiServer} (pid ${cp.pid})`);
+  return client;
+}
+
+/**
+ * Several control planes: their certificates (one CA, one token), the
+ * control-plane process of each control-plane node and the load balancer,
+ * a kubeconfig naming the balancer, and a wait until every API server
+ * answers on its own address and the balancer answers too.
+ */
+async function startHaControlPlane(state: ClusterState, specs: ProcessSpec[], say: (l: string) => void): Promise<Client> {
+  const { dir, layout } = state;
+  await ensureControlPlanesPki(dir, layout);
+  const apiDir = join(dir, 'apiserver');
+  const [token, caCert] = await Promise.all([ensureToken(apiDir), readFile(join(apiDir, 'ca.crt'), 'utf8')]);
+  const kubeconfig = join(apiDir, 'kubeconfig');
+  await writeKubeconfig(kubeconfig, { name: layout.options.name, server: layout.apiServer, token, caCert });
+  const started: RecordedProcess[] = [];
+  for (const p of specs) started.push(await spawnDetached(p));
+  // Control planes first in the record (repair reads the first one's log), then the balancer.
+  state.processes.unshift(...started);
+  await writeState(state);
+  const cps = layout.nodes.filter((n) => n.role === 'control-plane');
+  await Promise.all(
+    cps.map(async (n, i) => {
+      const url = `https://${n.ip}:${layout.options.apiPort}`;
+      (await waitForApi(kubeconfig, started[i].log, 60_000, url)).close();
+    }),
+  );
+  const lb = started.find((p) => p.role === 'lb-proxy')!;
+  const client = await waitForApi(kubeconfig, lb.log, 30_000);
+  await mkdir(dirname(state.kubeconfig), { recursive: true });
+  await copyFile(kubeconfig, join(dir, 'kubeconfig'));
+  await copyFile(kubeconfig, state.kubeconfig);
+  say(`  ✓ control plane: ${cps.length} API servers (${cps.map((n, i) => `${n.name} ${n.ip} pid ${started[i].pid}`).join(', ')}), controllers leader-elected (Lease kube-system/kube-controller-manager)`);
+  say(`  ✓ load balancer: ${layout.apiServer} -> ${cps.map((n) => `${n.ip}:${layout.options.apiPort}`).join(', ')} (pid ${lb.pid})`);
+  return client;
 }
 
 /** Until the kubelet's stream server answers /healthz to the apiserver's client certificate. */
@@ -430,13 +589,13 @@ async function repair(s: ClusterState, say: (l: string) => void, proxyMode?: Pro
   }
   const restartedAt = Date.now();
   // The control plane first, and up, before the node agents that talk to it.
-  const rank = (p: { role: string }) => (p.role === 'etcd' ? 2 : p.role === 'control-plane' ? 1 : 0);
+  const rank = (p: { role: string }) => (p.role === 'etcd' ? 3 : p.role === 'control-plane' ? 2 : p.role === 'lb-proxy' ? 1 : 0);
   dead.sort((a, b) => rank(b) - rank(a));
   let client: Client | undefined;
   // The node certificates may be gone (or made by an mk8s from before them): make them, and start node agents with today's flags.
   await ensureClusterPki(s.dir, s.layout);
   for (const p of dead) {
-    if (p.role !== 'control-plane' && !client) client = await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
+    if (rank(p) === 0 && !client) client = await waitForApi(join(s.dir, 'kubeconfig'), s.processes[0].log, 30_000);
     const i = s.processes.indexOf(p);
     const node = s.layout.nodes.find((x) => x.name === p.node);
     const current = node && nodeAgents(s.layout, node, s.dir, s.options).find((x) => x.role === p.role);
