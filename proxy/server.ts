@@ -15,6 +15,7 @@ import { Informer } from '../client/informer.js';
 import type { InformerView, SharedInformers } from '../client/shared-informers.js';
 import { execCommand, type Exec } from './apply.js';
 import type { ProxyBackend, ProxyMode } from './backend.js';
+import type { ProxyConfig } from './rules/desired.js';
 import { cleanupOtherModes, createBackend } from './backends.js';
 import { ProxyChangeTracker } from './changes.js';
 import { HealthCheckServers, startStatusServer } from './health.js';
@@ -98,18 +99,23 @@ function proxyInformers(o: ProxyOptions, log: Logger): ProxyInformers {
   };
 }
 
+/** What every sync's rules depend on besides the objects: the pod range and the ClusterIP range(s). */
+export function proxyConfig(o: Pick<ProxyOptions, 'clusterCIDR' | 'serviceCIDR'>): ProxyConfig & { serviceCIDRs: string[] } {
+  return { clusterCIDR: o.clusterCIDR ?? '10.244.0.0/16', serviceCIDRs: [o.serviceCIDR ?? '10.96.0.0/12'] };
+}
+
 export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
   const exec = o.exec ?? execCommand;
   const mode = o.mode ?? 'iptables';
   const node = { name: o.nodeName, ips: [o.nodeIP] };
-  const cfg = { clusterCIDR: o.clusterCIDR ?? '10.244.0.0/16' };
+  const cfg = proxyConfig(o);
   const backend: ProxyBackend = createBackend(mode, exec, log);
   const metrics = new ProxyMetrics();
   const resyncMs = o.resyncMs ?? 30_000;
 
   // Safety: a ClusterIP without a rule must never leave the machine.
-  const serviceCIDR = o.serviceCIDR ?? '10.96.0.0/12';
+  const serviceCIDR = cfg.serviceCIDRs[0];
   const route = await exec('ip', ['route', 'replace', 'unreachable', serviceCIDR]);
   if (route.code !== 0) log.warn({ err: route.stderr.trim() }, 'could not add the service CIDR safety route');
   // NodePorts on 127.0.0.1 (kube-proxy's iptables mode sets the same).

@@ -24,10 +24,8 @@ export const TABLE = 'kube-proxy';
 export const FAMILY = 'ip';
 export const MASQ_MARK = '0x00004000';
 
-export interface NftConfig extends ProxyConfig {
-  /** ClusterIP ranges: traffic to an unallocated ClusterIP is dropped (kube-proxy's cluster-ips-check). */
-  serviceCIDRs?: string[];
-}
+/** ProxyConfig.serviceCIDRs: traffic to an unallocated ClusterIP is dropped (kube-proxy's cluster-ips-check). */
+export type NftConfig = ProxyConfig;
 
 /** Map names → (key → verdict); kube-proxy's five maps. */
 export type MapName = 'service-ips' | 'service-nodeports' | 'no-endpoint-services' | 'no-endpoint-nodeports' | 'firewall-ips';

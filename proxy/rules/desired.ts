@@ -20,6 +20,11 @@ export interface ProxyNode {
 export interface ProxyConfig {
   /** Pod CIDR of the whole cluster: traffic from outside it to a ClusterIP is masqueraded. */
   clusterCIDR: string;
+  /**
+   * The ClusterIP ranges. The nftables mode drops new connections to an address in them that no Service
+   * holds (kube-proxy's cluster-ips-check); the iptables mode does not use them (as kube-proxy's).
+   */
+  serviceCIDRs?: string[];
 }
 
 /** A rule in a built-in chain that jumps to ours (ensured with -C/-I, never restored wholesale). */

@@ -106,3 +106,16 @@ test('explain-route in nftables words: map element → service chain → cascade
   t.regex(text, /numgen random mod 3 0 +-> endpoint-[A-Z2-7]{8}-default\/benjamintoll\/tcp\/__10\.244\.1\.5\/80 -> dnat to 10\.244\.1\.5:80/);
   t.regex(explainRouteNft(cases['no-endpoints'][0][0], cases['no-endpoints'][1], []), /@no-endpoint-services: 10\.96\.30\.1 \. tcp \. 80 : goto reject-chain/);
 });
+
+test('the proxy gives the nftables ruleset its service CIDR: cluster-ips-check rejects unknown ports of a ClusterIP, then drops unallocated ClusterIPs', async (t) => {
+  const { proxyConfig } = await import('../../proxy/server.js');
+  const check = (c: Parameters<typeof proxyConfig>[0]) => fixedPart(node, proxyConfig(c)).chains.find((ch) => ch.name === 'cluster-ips-check')!.rules;
+  t.deepEqual(check({ clusterCIDR: '10.230.0.0/16', serviceCIDR: '10.112.0.0/16' }), [
+    'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"',
+    'ip daddr { 10.112.0.0/16 } drop comment "Drop traffic to unallocated ClusterIPs"',
+  ]);
+  t.regex(check({}).join('\n'), /ip daddr \{ 10\.96\.0\.0\/12 \} drop/, 'the default service range, as `mk8s proxy` without --service-cidr');
+  // The whole transaction carries it (one anonymous set, written once with the fixed chains).
+  const text = renderNft(desiredNft(...cases['clusterip-3-endpoints'], node, proxyConfig({ serviceCIDR: '10.112.0.0/16' }))).text;
+  t.regex(text, /^add rule ip kube-proxy cluster-ips-check ip daddr \{ 10\.112\.0\.0\/16 \} drop /m);
+});
