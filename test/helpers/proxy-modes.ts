@@ -8,8 +8,8 @@
 import type { ProxyMode } from '../../proxy/backend.js';
 import type { ClusterParams } from '../../testkit/cluster.js';
 
-/** Modes every e2e Service test runs in (the nftables mode adds itself here). */
-export const proxyModes: ProxyMode[] = ['iptables'];
+/** Modes every e2e Service test runs in. */
+export const proxyModes: ProxyMode[] = ['iptables', 'nftables'];
 
 /** The mode this test worker runs. */
 export function testProxyMode(): ProxyMode {
