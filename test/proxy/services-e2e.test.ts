@@ -1,5 +1,6 @@
 // The Service data path and cluster DNS end to end on a real 2-node cluster
-// from `mk8s up`: real pods on Docker, kube-proxy-shaped iptables rules in
+// from `mk8s up`: real pods on Docker, kube-proxy-shaped iptables rules (or,
+// run by services-e2e-nftables.test.ts, kube-proxy's nftables table) in
 // each node, real traffic from pods and from the host, and DNS answered on
 // each node. Traffic goes only to addresses this cluster creates.
 import test from 'ava';
@@ -16,7 +17,13 @@ const canRun = process.getuid?.() === 0 && (await run('docker', ['info'])).code 
 const serial = canRun ? test.serial : test.serial.skip;
 
 // The proxy mode of this run (test/helpers/proxy-modes.ts); another mode brings its own name, bridge and ranges.
-const P = forMode({ name: 'svc', nodes: 2, bridge: 'mk8ssvc', nodeCidr: '172.31.230.0/24', podCidr: '10.230.0.0/16', serviceCidr: '10.112.0.0/16' }, testProxyMode());
+const mode = testProxyMode();
+const P = forMode({ name: 'svc', nodes: 2, bridge: 'mk8ssvc', nodeCidr: '172.31.230.0/24', podCidr: '10.230.0.0/16', serviceCidr: '10.112.0.0/16' }, mode, {
+  nftables: { name: 'svcnft', bridge: 'mk8ssvcn', nodeCidr: '172.31.232.0/24', podCidr: '10.232.0.0/16', serviceCidr: '10.132.0.0/16' },
+});
+// Tutorial 000's MetalLB pool (10.8.8.93-10.8.8.103); the nftables run, beside the iptables one, takes the same addresses in 10.8.9.
+const lbNet = mode === 'iptables' ? '10.8.8' : '10.8.9';
+const metallbConfig = () => tutorialYaml('metallb-config.yaml').replaceAll('10.8.8.', `${lbNet}.`);
 const nodeNet = P.nodeCidr.replace(/\.0\/24$/, '');
 const host = `${nodeNet}.1`;
 const nodeIPs = [`${nodeNet}.2`, `${nodeNet}.3`];
@@ -48,6 +55,24 @@ const counts = (text: string) => {
   return m;
 };
 
+
+/** The proxy's state in a node as a learner reads it in this mode: `iptables-save -t TABLE`, or `nft list table ip kube-proxy`
+ * (/usr/sbin/nft: under npm, the `nft` on PATH is node_modules/.bin/nft, @vercel/nft's CLI). */
+const kernelRules = async (node: string, table: 'nat' | 'filter') =>
+  (await run('ip', ['netns', 'exec', node, ...(mode === 'nftables' ? ['/usr/sbin/nft', 'list', 'table', 'ip', 'kube-proxy'] : ['iptables-save', '-t', table])])).stdout;
+/** `nft list table` text → chain name → its rule lines. */
+const nftChains = (text: string) => {
+  const chains = new Map<string, string[]>();
+  let cur: string[] | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const head = /^chain (\S+) \{$/.exec(line);
+    if (head) chains.set(head[1], (cur = []));
+    else if (line === '}') cur = undefined;
+    else if (cur && line && !/^type \S+ hook /.test(line)) cur.push(line);
+  }
+  return chains;
+};
 
 const curlHost = (url: string, seconds = 3) => run('curl', ['-s', '-m', String(seconds), url], { timeoutMs: (seconds + 2) * 1000 });
 
@@ -88,7 +113,7 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
 
   t.is((await c.mk8s(['patch', 'svc', 'benjamintoll', '-p', '{"spec":{"type":"LoadBalancer"}}'])).code, 0);
   const lbIP = await eventually(async () => (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip, 20_000, 300);
-  t.regex(lbIP, /^172\.31\.230\.2(0\d|[1-4]\d|50)$/, 'from the pool on the node network');
+  t.regex(lbIP, new RegExp(`^${nodeNet.replace(/\./g, '\\.')}\\.2(0\\d|[1-4]\\d|50)$`), 'from the pool on the node network');
   const body = await eventually(async () => (await curlHost(`http://${lbIP}:8080/`)).stdout, 20_000, 300);
   t.regex(body, /^Hello from benjamintoll-/);
   const raw = await rawGet(lbIP, 8080);
@@ -102,16 +127,16 @@ serial('tutorial 000: ClusterIP 8080→80 from a pod, NodePort 31117 on every no
 });
 
 serial('MetalLB\'s legacy config from tutorial 000: the pool outside the node network gets an on-link host route, the service an address from it', async (t) => {
-  // 10.8.8.93-10.8.8.103 as the tutorial has it. No packet may go there before the host route to our bridge exists.
+  // 10.8.8.93-10.8.8.103 as the tutorial has it (10.8.9.x in the nftables run). No packet may go there before the host route to our bridge exists.
   const routes = async () => (await run('ip', ['-4', 'route', 'show', 'dev', P.bridge, 'proto', '77'])).stdout;
-  t.is((await apply(tutorialYaml('metallb-config.yaml'))).code, 0);
-  await eventually(async () => (await routes()).includes('10.8.8.96/29'), 20_000, 200);
-  t.is((await routes()).replace(/\s+\n/g, '\n').trim(), ['10.8.8.93 scope link', '10.8.8.94/31 scope link', '10.8.8.96/29 scope link'].join('\n'));
+  t.is((await apply(metallbConfig())).code, 0);
+  await eventually(async () => (await routes()).includes(`${lbNet}.96/29`), 20_000, 200);
+  t.is((await routes()).replace(/\s+\n/g, '\n').trim(), [`${lbNet}.93 scope link`, `${lbNet}.94/31 scope link`, `${lbNet}.96/29 scope link`].join('\n'));
   const lbIP = await eventually(async () => {
     const ip = (await svcOf('benjamintoll')).status?.loadBalancer?.ingress?.[0]?.ip;
-    return ip?.startsWith('10.8.8.') ? ip : undefined;
+    return ip?.startsWith(`${lbNet}.`) ? ip : undefined;
   }, 20_000, 300);
-  t.is(lbIP, '10.8.8.93');
+  t.is(lbIP, `${lbNet}.93`);
   const body = await eventually(async () => (await curlHost(`http://${lbIP}:8080/`)).stdout, 20_000, 300);
   t.regex(body, /^Hello from benjamintoll-/);
   // Back to mk8s' pool: the routes go, the service gets an address on the node network again.
@@ -128,7 +153,11 @@ serial('explain-route --live shows each node\'s rules for the service with packe
   const r = await c.mk8s(['explain-route', 'svc/benjamintoll', '--live']);
   t.is(r.code, 0, r.stderr);
   for (const n of nodeNames) t.true(r.stdout.includes(`Live rules on node ${n}`), r.stdout);
-  const counted = [...r.stdout.matchAll(/^\s+(\d+)\s+\d+\s+nat\s+KUBE-SEP-\S+ .*DNAT --to-destination/gm)].map((m) => Number(m[1]));
+  // Without --proxy-mode, the path is told in the words of the cluster's own mode.
+  if (mode === 'nftables') t.regex(r.stdout, /^Service default\/benjamintoll: LoadBalancer, .*\(nftables mode: table ip kube-proxy\)$/m);
+  else t.regex(r.stdout, /KUBE-SERVICES -> KUBE-SVC-/);
+  const dnat = mode === 'nftables' ? /^\s+(\d+)\s+\d+\s+ip kube-proxy\s+endpoint-\S+ .*dnat to \d/gm : /^\s+(\d+)\s+\d+\s+nat\s+KUBE-SEP-\S+ .*DNAT --to-destination/gm;
+  const counted = [...r.stdout.matchAll(dnat)].map((m) => Number(m[1]));
   t.true(counted.length >= 3, r.stdout);
   t.true(counted.some((n) => n > 0), 'the traffic of the test before shows in the counters');
 });
@@ -140,7 +169,9 @@ serial('300 requests through a 3-endpoint ClusterIP spread evenly; sessionAffini
   t.is(spread.size, 3);
   for (const [pod, n] of spread) t.true(n >= 60 && n <= 140, `${pod}: ${n} of 300`);
   t.is((await c.mk8s(['patch', 'svc', 'benjamintoll', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}'])).code, 0);
-  await eventually(async () => (await run('ip', ['netns', 'exec', nodeNames[0], 'iptables-save', '-t', 'nat'])).stdout.includes('--rcheck --seconds 10800'), 10_000);
+  // iptables: the `recent` match; nftables: the endpoint chain updates a per-endpoint set that keeps a client 3 h.
+  const sticky3h = mode === 'nftables' ? /update @affinity-\S+ \{ ip saddr \}[\s\S]*timeout 3h|timeout 3h[\s\S]*update @affinity-/ : /--rcheck --seconds 10800/;
+  await eventually(async () => sticky3h.test(await kernelRules(nodeNames[0], 'nat')), 10_000);
   const sticky = counts((await inPod(`for i in $(seq 50); do curl -s -m 2 http://${ip}:8080/; done`)).stdout);
   t.is(sticky.size, 1, 'one client, one endpoint');
   t.is([...sticky.values()][0], 50);
@@ -150,12 +181,33 @@ serial('300 requests through a 3-endpoint ClusterIP spread evenly; sessionAffini
 serial('a service without endpoints refuses connections at once', async (t) => {
   await c.mk8s(['create', 'service', 'clusterip', 'nobody', '--tcp=80:80']);
   const ip = (await svcOf('nobody')).spec.clusterIP;
-  await eventually(async () => (await run('ip', ['netns', 'exec', nodeNames[0], 'iptables-save', '-t', 'filter'])).stdout.includes('default/nobody:80-80 has no endpoints'), 10_000);
+  // iptables: a REJECT rule in filter's KUBE-SERVICES; nftables: an element of the no-endpoint-services map.
+  const refused = mode === 'nftables' ? new RegExp(`${ip.replace(/\./g, '\\.')} \\. tcp \\. 80 comment "default/nobody:80-80" : goto reject-chain`) : /default\/nobody:80-80 has no endpoints/;
+  await eventually(async () => refused.test(await kernelRules(nodeNames[0], 'filter')), 10_000);
   const t0 = Date.now();
   const r = await inPod(`curl -s -m 5 http://${ip}/; echo "exit=$?"`);
   t.regex(r.stdout, /exit=7/, 'curl: connection refused');
   t.true(Date.now() - t0 < 4000, 'at once, not a timeout');
 });
+
+// kube-proxy's nftables mode only: its cluster-ips-check chain holds the cluster's service range (--service-cidr),
+// so new connections to an unallocated ClusterIP are dropped. (In mk8s a pod's packet to the range meets the node's
+// `unreachable` safety route first: routing answers it before the forward hook runs, so both modes fail it at once.)
+if (mode === 'nftables') {
+  serial('nftables: cluster-ips-check rejects unknown ports of ClusterIPs and drops the rest of this cluster\'s service range', async (t) => {
+    for (const n of nodeNames) {
+      const chain = (await run('ip', ['netns', 'exec', n, '/usr/sbin/nft', 'list', 'chain', 'ip', 'kube-proxy', 'cluster-ips-check'])).stdout;
+      t.regex(chain, new RegExp(`ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"\\n\\s+ip daddr ${P.serviceCidr.replace(/[./]/g, '\\$&')} drop comment "Drop traffic to unallocated ClusterIPs"`), n);
+    }
+    const ip = (await svcOf('benjamintoll')).spec.clusterIP;
+    t.regex(await kernelRules(nodeNames[0], 'nat'), new RegExp(`set cluster-ips \\{[^}]*\\b${ip.replace(/\./g, '\\.')}\\b`), 'the ClusterIP is in @cluster-ips');
+    const unallocated = P.serviceCidr.replace(/\.0\.0\/16$/, '.255.254');
+    const all = JSON.parse((await c.mk8s(['get', 'svc', '-A', '-o', 'json'])).stdout).items.map((s: any) => s.spec.clusterIP);
+    t.false(all.includes(unallocated), `${unallocated} is no Service's`);
+    const d = await inPod(`curl -s -m 3 http://${unallocated}/; echo "exit=$?"`);
+    t.regex(d.stdout, /^exit=(7|28)$/m, 'no answer from an unallocated ClusterIP');
+  });
+}
 
 serial('externalTrafficPolicy Local: only the node with a local endpoint answers, and without SNAT', async (t) => {
   await apply(`apiVersion: apps/v1
@@ -184,11 +236,29 @@ spec:
   t.regex(body, /^Hello from local-/, 'the node with the endpoint answers');
   const other = await curlHost(`http://${nodeIPs[0]}:30444/`, 2);
   t.not(other.code, 0, 'the node without one does not');
-  // No source NAT: the MASQUERADE counter of the serving node does not move for external requests.
-  const masq = async () => Number(/(\d+)\s+\d+\s+MASQUERADE/.exec((await run('ip', ['netns', 'exec', nodeNames[1], 'iptables', '-t', 'nat', '-L', 'KUBE-POSTROUTING', '-v', '-x', '-n'])).stdout)?.[1] ?? -1);
-  const before = await masq();
-  for (let i = 0; i < 5; i++) await curlHost(`http://${nodeIPs[1]}:30444/`);
-  t.is(await masq(), before, 'client source IP preserved');
+  if (mode === 'iptables') {
+    // No source NAT: the MASQUERADE counter of the serving node does not move for external requests.
+    const masq = async () => Number(/(\d+)\s+\d+\s+MASQUERADE/.exec((await run('ip', ['netns', 'exec', nodeNames[1], 'iptables', '-t', 'nat', '-L', 'KUBE-POSTROUTING', '-v', '-x', '-n'])).stdout)?.[1] ?? -1);
+    const before = await masq();
+    for (let i = 0; i < 5; i++) await curlHost(`http://${nodeIPs[1]}:30444/`);
+    t.is(await masq(), before, 'client source IP preserved');
+  } else {
+    // kube-proxy's `masquerading` chain has no counter; the service's external- chain has one per rule: the
+    // host's requests take `goto local-…` (source kept), never the rule that marks them for masquerade.
+    const ext = async () => {
+      const chains = nftChains(await kernelRules(nodeNames[1], 'nat'));
+      const name = [...chains.keys()].find((c) => /^external-\w+-default\/local\/tcp\/$/.test(c));
+      const rules = name ? chains.get(name)! : [];
+      const packets = (re: RegExp) => Number(/counter packets (\d+)/.exec(rules.find((r) => re.test(r)) ?? '')?.[1] ?? -1);
+      return { masq: packets(/jump mark-for-masquerade/), local: packets(/goto local-/) };
+    };
+    const before = await ext();
+    t.true(before.masq >= 0 && before.local >= 1, JSON.stringify(before));
+    for (let i = 0; i < 5; i++) t.regex((await curlHost(`http://${nodeIPs[1]}:30444/`)).stdout, /^Hello from local-/);
+    const after = await ext();
+    t.is(after.masq, before.masq, 'client source IP preserved: nothing marked for masquerade');
+    t.is(after.local, before.local + 5, 'each request went straight to the local endpoint');
+  }
 });
 
 serial('a proxy restart under a request loop fails no request', async (t) => {
