@@ -20,6 +20,7 @@
 // The etcd3 client (@grpc/grpc-js) takes ~0.3-0.7 s to load: it is imported
 // only when an API server is started with --storage etcd.
 import type { KubeObject } from '../api/types.js';
+import { ApiError, statusFailure } from '../api/status.js';
 import { resourceTypes } from '../api/resources.js';
 import {
   type AllocationChange,
@@ -64,6 +65,12 @@ function encode(obj: KubeObject): string {
   const { resourceVersion: _rv, ...metadata } = obj.metadata;
   return JSON.stringify({ ...obj, metadata });
 }
+
+/** etcd's default --max-request-bytes (mk8s up does not change it). */
+const etcdMaxRequestBytes = 1.5 * 1024 * 1024;
+/** Room for the transaction's compares, the allocation keys and gRPC framing. */
+const requestOverheadBytes = 16 * 1024;
+const tooLarge = () => new ApiError({ ...statusFailure(500, '', 'etcdserver: request is too large'), reason: undefined });
 
 export class EtcdStorage implements Storage {
   private client!: Etcd3;
@@ -194,12 +201,23 @@ export class EtcdStorage implements Storage {
     const expected = old ? Number(old.metadata.resourceVersion) : 0;
     let txn = this.client.if(key, 'Mod', '==', expected);
     for (const a of allocations) if (a.owner !== undefined) txn = txn.and(allocationEtcdKey(a.key), 'Create', '==', 0);
-    const ops = [change.obj ? this.client.put(key).value(encode(change.obj)) : this.client.delete().key(key)];
+    const value = change.obj ? encode(change.obj) : undefined;
+    // etcd refuses a request over its --max-request-bytes (1.5 MiB by default), and kube-apiserver passes etcd's words on
+    // as a 500. Refused here before it is sent: the etcd3 client takes RESOURCE_EXHAUSTED for a sick host, retries it and
+    // opens its circuit breaker, which would fail every request of this server for seconds after one oversized object.
+    if (value !== undefined && Buffer.byteLength(value) + Buffer.byteLength(key) + requestOverheadBytes > etcdMaxRequestBytes) throw tooLarge();
+    const ops = [value !== undefined ? this.client.put(key).value(value) : this.client.delete().key(key)];
     for (const a of allocations) {
       const k = allocationEtcdKey(a.key);
       ops.push(a.owner === undefined ? this.client.delete().key(k) : this.client.put(k).value(a.owner));
     }
-    const res = await txn.then(...ops).commit();
+    let res;
+    try {
+      res = await txn.then(...ops).commit();
+    } catch (e) {
+      if (/RESOURCE_EXHAUSTED|request is too large/i.test((e as Error).message)) throw tooLarge();
+      throw e;
+    }
     if (!res.succeeded) throw new StaleStorageError(`${key} or one of its allocations changed in etcd`);
     const rv = Number(res.header!.revision);
     await this.waitForRv(rv);

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestApi, type TestApi } from '../../testkit/api.js';
+import { testStorageIsEtcd } from '../../testkit/etcd.js';
 import { rawRequest } from '../helpers/api-raw.js';
 
 let api: TestApi;
@@ -132,7 +133,20 @@ test('the bearer scheme is case-insensitive; a wrong token of any length is refu
 
 test('the data dir and the database files are private to the server\'s user', async (t) => {
   t.is((await stat(api.dataDir)).mode & 0o777, 0o700);
-  const db = join(api.dataDir, 'db');
+  // On etcd the objects are in etcd's data dir (etcd makes it 0700 and its files 0600).
+  const db = api.etcd ? api.etcd.dataDir : join(api.dataDir, 'db');
   t.is((await stat(db)).mode & 0o777, 0o700);
   for (const f of await readdir(db)) t.is((await stat(join(db, f))).mode & 0o077, 0, `${f} is not readable by others`);
+});
+
+// On etcd (limits.etcd.test.ts): what etcd itself refuses reaches the client in etcd's words, and nothing is half-written.
+(testStorageIsEtcd() ? test : test.skip)("on etcd, an object over etcd's request limit (1.5 MiB) is refused with etcd's words and nothing is stored", async (t) => {
+  const body = JSON.stringify({ metadata: { name: 'too-big' }, data: { v: 'x'.repeat(2 * 1024 * 1024) } });
+  const res = await rawRequest(api, 'POST', '/api/v1/namespaces/default/configmaps', body, { 'Content-Type': 'application/json' });
+  t.is(res.code, 500, res.text);
+  t.like(res.body, { kind: 'Status', status: 'Failure', code: 500, message: 'etcdserver: request is too large' });
+  t.is((await rawRequest(api, 'GET', '/api/v1/namespaces/default/configmaps/too-big')).code, 404);
+  // The server goes on: a small object is stored at once.
+  const ok = await rawRequest(api, 'POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ metadata: { name: 'small' }, data: { v: 'x' } }), { 'Content-Type': 'application/json' });
+  t.is(ok.code, 201, ok.text);
 });
