@@ -52,8 +52,11 @@ test('the pool comes from the ConfigMap mk8s-system/lb-pool when it exists, and 
   await c.client.create(kinds.configmaps, 'mk8s-system', { metadata: { name: 'lb-pool' }, data: { ranges: '192.168.50.10-192.168.50.11\n192.168.60.0/31' } });
   // x's address is not in the new pool: it moves.
   t.is(await waitFor(async () => ((await svcIP(c, 'x'))?.startsWith('192.168.50.') ? svcIP(c, 'x') : undefined)), '192.168.50.10');
-  for (const n of ['y', 'z', 'w']) await c.client.create(kinds.services, 'default', lb(n));
-  await waitFor(async () => (await svcIP(c, 'w')) !== undefined);
+  // One at a time: Services waiting together are served oldest first, and by name within one second (creationTimestamp's precision).
+  for (const n of ['y', 'z', 'w']) {
+    await c.client.create(kinds.services, 'default', lb(n));
+    await waitFor(async () => (await svcIP(c, n)) !== undefined);
+  }
   const before = Object.fromEntries(await Promise.all(['x', 'y', 'z', 'w'].map(async (n) => [n, await svcIP(c, n)])));
   t.deepEqual(before, { x: '192.168.50.10', y: '192.168.50.11', z: '192.168.60.0', w: '192.168.60.1' });
 
