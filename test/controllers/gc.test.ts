@@ -23,9 +23,21 @@ async function exists(c: TestCluster, r: any, name: string): Promise<KubeObject 
 }
 
 /** Record the order in which objects disappear. */
+/**
+ * The deletions of Deployments, ReplicaSets and pods in the order they were committed: each kind comes on its own watch,
+ * and two watches promise no order between them, so the log is kept in resourceVersion order, not in arrival order.
+ */
 async function deletionLog(c: TestCluster): Promise<{ log: string[]; stop(): Promise<void> }> {
+  const seen: { rv: number; what: string }[] = [];
   const log: string[] = [];
-  const infs = [kinds.deployments, kinds.replicasets, kinds.pods].map((r) => new Informer(c.client, r).on({ delete: (o) => log.push(`${o.kind}/${o.metadata.name}`) }));
+  const infs = [kinds.deployments, kinds.replicasets, kinds.pods].map((r) =>
+    new Informer(c.client, r).on({
+      delete: (o) => {
+        seen.push({ rv: Number(o.metadata.resourceVersion), what: `${o.kind}/${o.metadata.name}` });
+        log.splice(0, log.length, ...[...seen].sort((a, b) => a.rv - b.rv).map((e) => e.what));
+      },
+    }),
+  );
   await Promise.all(infs.map((i) => i.start()));
   return { log, stop: async () => void (await Promise.all(infs.map((i) => i.stop()))) };
 }
@@ -38,6 +50,8 @@ test('background deletion (the default): the Deployment goes at once, the garbag
   await c.client.delete(kinds.deployments, 'default', 'bg');
   t.is(await exists(c, kinds.deployments, 'bg'), undefined);
   await waitFor(async () => !(await exists(c, kinds.replicasets, rs.metadata.name!)) && (await podsOf(c.client, 'app=bg')).length === 0, 10_000);
+  // The recorder's watches may still be delivering the last deletions.
+  await waitFor(() => rec.log.length >= 4);
   t.is(rec.log[0], 'Deployment/bg');
   t.true(rec.log.includes(`ReplicaSet/${rs.metadata.name}`));
   for (const p of pods) t.true(rec.log.includes(`Pod/${p.metadata.name}`));
@@ -63,6 +77,8 @@ test('foreground deletion: the Deployment waits with the foregroundDeletion fina
   await waitFor(async () => !(await exists(c, kinds.deployments, 'fg')), 10_000);
   t.is((await podsOf(c.client, 'app=fg')).length, 0);
   t.is(await exists(c, kinds.replicasets, rs.metadata.name!), undefined);
+  // The recorder's watches may still be delivering the last deletions.
+  await waitFor(() => rec.log.length >= 4);
   const at = (k: string) => rec.log.indexOf(k);
   for (const p of pods) t.true(at(`Pod/${p.metadata.name}`) >= 0 && at(`Pod/${p.metadata.name}`) < at(`ReplicaSet/${rs.metadata.name}`));
   t.true(at(`ReplicaSet/${rs.metadata.name}`) < at('Deployment/fg'));
