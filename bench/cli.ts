@@ -8,7 +8,7 @@
 // it for every process. So each way of running mk8s is timed with the
 // environment as it is and without that variable (a learner's usual
 // machine): `bin/mk8s` (what `npm link`/`mk8s` runs: the sh launcher and the
-// one-file dist/cli/mk8s.js) and `node dist/cli/main.js` (the modules as tsc
+// one-file dist/cli/mk8s.cjs) and `node dist/cli/main.js` (the modules as tsc
 // wrote them: the way before). `node -e 0` is Node's floor. On a busy
 // machine the CPU column says more than the wall times.
 import { execFile } from 'node:child_process';

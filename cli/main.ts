@@ -9,7 +9,7 @@ import { takeDeferredExtraCa } from './tls-agent.js';
 
 takeDeferredExtraCa();
 
-/** Set (to true) in dist/cli/mk8s.js, the one-file build of this module (cli/bundle.ts). */
+/** Set (to true) in dist/cli/mk8s.cjs, the one-file build of this module (cli/bundle.ts). */
 declare const __MK8S_BUNDLE__: boolean | undefined;
 const bundled = typeof __MK8S_BUNDLE__ !== 'undefined' && __MK8S_BUNDLE__;
 

@@ -70,7 +70,7 @@ export function caVerifyingAgent(caPem: string): https.Agent {
  * Called first thing by cli/main.ts: puts the variable back for the
  * processes mk8s starts, and remembers the file for clusterAgent.
  */
-// Kept on the process, not in this module: dist/cli/mk8s.js hands some commands to dist/cli/main.js, a second copy of this module.
+// Kept on the process, not in this module: dist/cli/mk8s.cjs hands some commands to dist/cli/main.js, a second copy of this module.
 const deferredKey = Symbol.for('mk8s.deferredExtraCa');
 const store = globalThis as { [deferredKey]?: string };
 export function takeDeferredExtraCa(env: NodeJS.ProcessEnv = process.env): void {

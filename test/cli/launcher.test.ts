@@ -1,4 +1,4 @@
-// bin/mk8s (the sh launcher) and dist/cli/mk8s.js (the CLI in one file,
+// bin/mk8s (the sh launcher) and dist/cli/mk8s.cjs (the CLI in one file,
 // cli/bundle.ts) against a real API server: the same output as
 // dist/cli/main.js, commands outside the bundle handed over, and
 // NODE_EXTRA_CA_CERTS kept from Node's start-up yet trusted when a
@@ -19,7 +19,7 @@ import { staticImports } from '../../cli/bundle.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const launcher = join(root, 'bin', 'mk8s');
 const mainJs = join(root, 'dist', 'cli', 'main.js');
-const bundleJs = join(root, 'dist', 'cli', 'mk8s.js');
+const bundleJs = join(root, 'dist', 'cli', 'mk8s.cjs');
 
 interface Result {
   code: number;
