@@ -69,6 +69,8 @@ export async function down(o: DownOptions = {}): Promise<number> {
     }
     await rm(statePath(dir), { force: true });
   }
-  say(`cluster "${name}" is down${o.keepData ? ` (API data kept in ${join(dir, 'apiserver')})` : ''}`);
+  // With etcd storage the objects are in etcd's data dir; the apiserver dir keeps its certificates and token.
+  const dataDir = join(dir, s.options.storage === 'etcd' ? 'etcd' : 'apiserver');
+  say(`cluster "${name}" is down${o.keepData ? ` (API data kept in ${dataDir})` : ''}`);
   return 0;
 }

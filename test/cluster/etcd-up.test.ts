@@ -6,7 +6,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster, R, type TestCluster } from '../../testkit/cluster.js';
+import { startCluster, upArgs, R, type TestCluster } from '../../testkit/cluster.js';
 import { eventually } from '../../testkit/api.js';
 import { processAlive } from '../../cluster/state.js';
 
@@ -16,7 +16,7 @@ test.after.always(async () => {
   await c?.down();
 });
 
-test('mk8s up --storage etcd: etcd recorded, Services in /registry/services/specs, controllers work, down removes etcd', async (t) => {
+test('mk8s up --storage etcd: etcd recorded, Services in /registry/services/specs, controllers work, down --keep-data keeps them for the next up, down removes etcd', async (t) => {
   c = await startCluster({ name: 'mk8set', nodes: 1, bridge: 'mk8set0', nodeCidr: '172.31.192.0/24', podCidr: '10.192.0.0/16', serviceCidr: '10.193.0.0/16', extra: ['--storage', 'etcd', '--wait', '120'] });
   const state = await c.state();
   const etcd = state.processes.find((p: any) => p.role === 'etcd');
@@ -41,9 +41,20 @@ test('mk8s up --storage etcd: etcd recorded, Services in /registry/services/spec
   await eventually(async () => (await c!.podsOf('app=web')).length === 2, 60_000, 500);
 
   const dir = join(c.home, 'mk8set');
+  // down --keep-data keeps etcd's data and says where; up on it again finds the Service as it was.
+  const kept = await c.mk8s(['down', '--name', 'mk8set', '--keep-data'], { timeoutMs: 60_000 });
+  t.is(kept.code, 0, kept.stderr);
+  t.true(kept.stdout.includes(`(API data kept in ${join(dir, 'etcd')})`), kept.stdout);
+  t.false(processAlive(etcd, dir), 'etcd stopped');
+  t.true(existsSync(join(dir, 'etcd')), 'its data kept');
+  const again = await c.mk8s(upArgs(c.params), { timeoutMs: 120_000 });
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.is((await c.client.get(R.services, 'default', 'web')).spec.clusterIP, svc.spec.clusterIP, 'the Service, from the kept etcd data');
+  const etcdAgain = (await c.state()).processes.find((p: any) => p.role === 'etcd');
+
   const d = await c.down();
   c = undefined;
   t.is(d.code, 0, d.stderr);
-  t.false(processAlive(etcd, dir), 'etcd stopped');
+  t.false(processAlive(etcdAgain, dir), 'etcd stopped');
   t.false(existsSync(join(dir, 'etcd')), 'its data removed');
 });
