@@ -37,9 +37,11 @@ test('a deleted pod is replaced and its replacement IP replaces the old one in E
   t.regex(ep.metadata.annotations!['endpoints.kubernetes.io/last-change-trigger-time'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   const addr = ep.subsets[0].addresses.find((a: any) => a.ip === pods[0].status.podIP);
   t.deepEqual(addr, { ip: pods[0].status.podIP, nodeName: pods[0].spec.nodeName, targetRef: { kind: 'Pod', namespace: 'default', name: pods[0].metadata.name, uid: pods[0].metadata.uid } });
+  // One slice in the end: a placeholder made before the pods had IPs may be seen for a moment beside the one being
+  // filled (the controller deletes it in the same pass; seen once on etcd under a loaded full suite).
   const slices = await waitFor(async () => {
     const s = await sliceOf(c, 'web');
-    return JSON.stringify(sliceIPs(s, true)) === JSON.stringify(podIPs) ? s : undefined;
+    return JSON.stringify(sliceIPs(s, true)) === JSON.stringify(podIPs) && s.length === 1 ? s : undefined;
   }, 5000);
   t.is(slices.length, 1);
   const slice = slices[0];
