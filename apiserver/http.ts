@@ -481,7 +481,8 @@ async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, rep
   stream.onClose(release);
   req.raw.on('close', () => stream.end(true));
 
-  const withType = (o: KubeObject): KubeObject => ({ apiVersion: apiVersionOf(r), kind: r.kind, ...o });
+  const apiVersion = apiVersionOf(r);
+  const withType = (o: KubeObject): KubeObject => ({ apiVersion, kind: r.kind, ...o });
   if (tooLarge) {
     // As the watch cache: errors after the request is accepted are an ERROR event, not an HTTP status.
     stream.sendInitial([{ type: 'ERROR', object: tooLarge as any }]);
@@ -511,7 +512,7 @@ async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, rep
         if (!ev) return;
         if (asTable) return stream.send({ type: ev.type, object: withType(ev.object) });
         // Every JSON watcher that gets this event (same type, same API version) gets the same line: encoded once per change.
-        const key = `${ev.type} ${apiVersionOf(r)}`;
+        const key = `${ev.type} ${apiVersion}`;
         let line = shared.get(key);
         if (line === undefined) shared.set(key, (line = encode({ type: ev.type, object: withType(ev.object) }, false)));
         stream.sendLine(line);
@@ -522,7 +523,7 @@ async function serveWatch(registry: Registry, ctx: Ctx, req: FastifyRequest, rep
   if (q.allowWatchBookmarks === 'true') {
     const every = (ctx.bookmarkInterval ?? 10) * 1000;
     const timer = setInterval(() => {
-      stream.send({ type: 'BOOKMARK', object: { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(registry.storage.currentRv()) } } });
+      stream.send({ type: 'BOOKMARK', object: { kind: r.kind, apiVersion, metadata: { resourceVersion: String(registry.storage.currentRv()) } } });
     }, every);
     stream.onClose(() => clearInterval(timer));
   }
