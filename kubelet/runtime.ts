@@ -263,7 +263,14 @@ export class DockerRuntime {
       Image: PAUSE_IMAGE,
       Hostname: o.hostname.slice(0, 63),
       Labels: this.podLabels(pod, 'POD', 'pause', o.attempt, PAUSE_IMAGE),
-      HostConfig: { NetworkMode: 'none', IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
+      // A network namespace of its own (loopback only; CNI adds eth0) with no Docker network attached:
+      // `NetworkDisabled`, not `NetworkMode: none`. Docker 20.10 (Debian 12's) attaches a `none` container
+      // to its "none" network, and a burst of such containers exiting at once can deadlock dockerd's
+      // libnetwork (moby/moby#46661, fixed in 20.10.27 and 23.0: getSvcRecords against
+      // processEndpointDelete): every later stop hangs. Seen here deleting 100 pods on 3 nodes at once.
+      // Without an endpoint there is no sbLeave, so that path is never taken.
+      NetworkDisabled: true,
+      HostConfig: { IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
     });
     this.expect('start', c.id);
     this.op('start_container');

@@ -146,6 +146,17 @@ spec:
   t.is(resolv.stdout, 'nameserver 10.114.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n');
   const hostname = await c.kubectl(['exec', 'env-pod', '--', 'hostname']);
   t.is(hostname.stdout.trim(), 'env-pod');
+  // The sandbox holds a network namespace of its own but no Docker network (no libnetwork endpoint: see
+  // createSandbox on Docker 20.10's deadlock when many such endpoints are released at once).
+  const ps = await run('docker', ['ps', '-q', '--filter', `label=io.mk8s.pod-uid=${p!.metadata.uid}`, '--filter', 'label=io.mk8s.container-name=POD']);
+  t.is(ps.stdout.trim().split('\n').length, 1, ps.stdout + ps.stderr);
+  const inspect = JSON.parse((await run('docker', ['inspect', ps.stdout.trim()])).stdout)[0];
+  t.deepEqual(Object.keys(inspect.NetworkSettings.Networks ?? {}), []);
+  t.true(inspect.Config.NetworkDisabled);
+  const own = await run('readlink', [`/proc/${inspect.State.Pid}/ns/net`]);
+  const host = await run('readlink', ['/proc/self/ns/net']);
+  t.regex(own.stdout, /^net:\[\d+\]/);
+  t.not(own.stdout, host.stdout);
 });
 
 test('logs and exec with the real kubectl', async (t) => {
