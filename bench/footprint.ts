@@ -21,6 +21,10 @@ const podCount = Number(arg('pods', '100'));
 const serviceCount = Number(arg('services', '50'));
 const rounds = Number(arg('rounds', '10'));
 const split = process.argv.includes('--split');
+// --snapshots: a V8 heap snapshot of every process after round 1 and after the last round (SIGUSR2;
+// run with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2, which reaches every process `mk8s up` starts:
+// each writes Heap.*.heapsnapshot into its working directory).
+const snapshots = process.argv.includes('--snapshots');
 
 const R = {
   pods: findByPlural('', 'pods')!,
@@ -91,6 +95,16 @@ async function churn(c: TestCluster, round: number): Promise<number> {
 
 const fmt = (n: number) => n.toFixed(0);
 
+/** SIGUSR2 to every process of the cluster, then wait until none is still writing (RSS settles). */
+async function snapshot(c: TestCluster, round: number): Promise<void> {
+  const state = await c.state();
+  for (const p of state.processes as { pid: number; role: string }[]) {
+    process.kill(p.pid, 'SIGUSR2');
+    await sleep(8_000); // one at a time: a snapshot stops the process while it is written
+    process.stderr.write(`round ${round}: heap snapshot of ${p.role} ${p.pid} requested\n`);
+  }
+}
+
 function table(samples: Sample[], base: number): string {
   const lines = ['| cluster, when | processes (MB RSS each) | total MB | total ÷ bare node |', '|---|---|---:|---:|'];
   for (const s of samples) {
@@ -118,6 +132,7 @@ async function main(): Promise<void> {
         const s = await sample(c, `${nodes} node(s), after ${r} round(s) of ${podCount} pods + ${serviceCount} services`);
         process.stderr.write(`round ${r}: ${secs.toFixed(0)} s, ${fmt(s.total)} MB\n`);
         if (r === 1) first = s;
+        if (snapshots && (r === 1 || r === rounds)) await snapshot(c, r);
         if (r === 1 || r === rounds) samples.push(s);
       }
       const last = samples.at(-1)!;

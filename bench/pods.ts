@@ -2,7 +2,7 @@
 // on real Docker and namespaces, each against a floor measured in the same
 // run:
 //  - the bare-Docker floor: the same containers a pod needs (a pause
-//    container with `--network none`, CNI ADD with the real bridge +
+//    container with no Docker network (as the kubelet's), CNI ADD with the real bridge +
 //    host-local plugins inside a node's namespace, the app container in the
 //    pause container's namespaces), made with the Docker API directly, for 1
 //    pod and for N pods at once;
@@ -194,7 +194,7 @@ async function floorChild(n: number): Promise<void> {
   const pod = async () => {
     const i = seq++;
     const rec: { pause: string; app?: string } = { pause: '' };
-    const pause = await docker.createContainer({ name: `mk8s-bench-floor-pause-${process.pid}-${i}`, Image: BUILTIN_IMAGES.pause, Labels: { 'io.mk8s.bench': 'floor' }, HostConfig: { NetworkMode: 'none', IpcMode: 'shareable' } });
+    const pause = await docker.createContainer({ name: `mk8s-bench-floor-pause-${process.pid}-${i}`, Image: BUILTIN_IMAGES.pause, Labels: { 'io.mk8s.bench': 'floor' }, NetworkDisabled: true, HostConfig: { IpcMode: 'shareable' } });
     rec.pause = pause.id;
     made.push(rec);
     await pause.start();

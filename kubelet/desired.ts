@@ -50,7 +50,7 @@ export interface SyncContext {
 }
 
 export type PodAction =
-  /** Start a pause container with `--network none` and give it a network with CNI ADD. */
+  /** Start a pause container (its own netns, no Docker network) and give it a network with CNI ADD. */
   | { type: 'createSandbox'; attempt: number }
   /** CNI ADD for a running sandbox that has no network yet. */
   | { type: 'setupNetwork'; sandbox: ObservedContainer }
