@@ -10,6 +10,7 @@ import { WatchHub } from './watch.js';
 import { Registry } from './registry.js';
 import { buildHttpServer, type HttpOptions } from './http.js';
 import { bootstrap } from './bootstrap.js';
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './event-ttl.js';
 import { NamespaceFinalizer } from './namespaces.js';
 import { bearerTokenMatches, ensureToken, writeKubeconfig } from './credentials.js';
 import { apiServerSans, ensureCA, ensureKubeletClientCert, ensureServingCerts } from './certs.js';
@@ -26,6 +27,10 @@ export interface ApiServerOptions {
   nodePortRange?: string;
   /** Size of the in-memory watch window (events). */
   watchWindow?: number;
+  /** How long a change stays in the watch window (ms; default 75 s, as kube-apiserver's watch cache keeps). */
+  watchRetainMs?: number;
+  /** How long an Event lives after it was last seen (ms; default 1 h, kube-apiserver's --event-ttl; 0: forever). */
+  eventTtlMs?: number;
   bookmarkInterval?: number;
   logger?: Logger;
   /** Name used for the kubeconfig's cluster/context. */
@@ -82,7 +87,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     ? new (await import('./etcd-storage.js')).EtcdStorage(o.etcd)
     : new LevelStorage(join(o.dataDir, 'db'), { sync: o.syncWrites });
   await storage.open();
-  const hub = new WatchHub(storage.currentRv(), o.watchWindow);
+  const hub = new WatchHub(storage.currentRv(), { capacity: o.watchWindow, retainMs: o.watchRetainMs });
   storage.onCommit((c) => hub.publish(c));
   const registry = new Registry(storage, hub, {
     serviceCidr,
@@ -90,6 +95,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     reservedIPs: new Set([nthIp(serviceCidr, 1), nthIp(serviceCidr, 10)]),
   });
   const finalizer = new NamespaceFinalizer(registry, log);
+  const eventExpiry = new EventExpiry(registry, log, o.eventTtlMs ?? DEFAULT_EVENT_TTL_MS);
   const kubeletProxy = new KubeletProxy(registry, token, log, { ca: certs.caCert, ...kubeletClient });
   const app = buildHttpServer(registry, {
     token,
@@ -127,6 +133,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       advertise: o.advertise ?? { ip: bind === '0.0.0.0' ? '127.0.0.1' : bind, port },
     });
     finalizer.start();
+    eventExpiry.start();
     const url = `https://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
     const kubeconfigPath = join(o.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { name: o.clusterName ?? 'mk8s', server: url, token, caCert: certs.caCert });
@@ -140,11 +147,14 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       httpServer: app.server as import('node:https').Server,
       async close() {
         finalizer.stop();
+        eventExpiry.stop();
+        hub.close();
         await app.close();
         await storage.close();
       },
     };
   } catch (e) {
+    hub.close();
     await app.close().catch(() => undefined);
     await storage.close();
     throw e;

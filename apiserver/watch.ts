@@ -2,6 +2,11 @@
 // (like kube-apiserver's watch cache) and out to the live watchers of its
 // resource. A watch that starts from a resourceVersion replays the window
 // after it; one older than the window gets 410 Expired so the client relists.
+// The window is bounded in count and in age: a change leaves it after
+// `retainMs` (75 s by default, kube-apiserver's eventFreshDuration, the
+// history its watch cache sizes itself to keep), so what churn put there is
+// given back a minute later instead of staying until 10,000 newer changes
+// push it out (each holds the object and its previous state).
 import type { CommittedChange } from './storage.js';
 
 export interface Watcher {
@@ -16,22 +21,67 @@ export interface Watcher {
   send(change: CommittedChange, shared: Map<string, string>): void;
 }
 
+export interface WatchHubOptions {
+  /** Most changes kept (default 10,000). */
+  capacity?: number;
+  /** A change leaves the window this long after it was published (default 75 s; 0: only the count bounds it). */
+  retainMs?: number;
+  /** Milliseconds clock (tests). */
+  now?: () => number;
+}
+
 export class WatchHub {
-  private window: CommittedChange[] = [];
-  private head = 0; // index of the oldest event in `window` (a ring buffer)
+  /** A ring of the newest `count` changes, the oldest at `head`; `at` holds when each was published. */
+  private window: (CommittedChange | undefined)[] = [];
+  private at: number[] = [];
+  private head = 0;
   private count = 0;
   /** Every change with rv > windowStart is in the window. */
   private windowStart: number;
   private watchers = new Map<string, Set<Watcher>>();
   private rvWaiters = new Set<{ rv: number; done: (reached: boolean) => void }>();
   private lastRv: number;
+  private readonly capacity: number;
+  private readonly retainMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    startRv: number,
-    private readonly capacity = 10_000,
-  ) {
+  constructor(startRv: number, o: WatchHubOptions | number = {}) {
+    const opts = typeof o === 'number' ? { capacity: o } : o;
+    this.capacity = opts.capacity ?? 10_000;
+    this.retainMs = opts.retainMs ?? 75_000;
+    this.now = opts.now ?? Date.now;
     this.windowStart = startRv;
     this.lastRv = startRv;
+    // An idle server gives the last burst back too (unref'd: never keeps the process alive).
+    if (this.retainMs > 0 && !opts.now) {
+      this.timer = setInterval(() => this.expire(), Math.max(1000, this.retainMs / 3));
+      this.timer.unref();
+    }
+  }
+
+  /** Stop the expiry timer. */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Changes in the window now. */
+  size(): number {
+    return this.count;
+  }
+
+  /** Drop the changes older than retainMs (and moves windowStart past them). */
+  expire(): void {
+    if (this.retainMs <= 0) return;
+    const cutoff = this.now() - this.retainMs;
+    while (this.count > 0 && this.at[this.head] <= cutoff) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    this.windowStart = this.window[this.head]!.rv;
+    this.window[this.head] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.count--;
   }
 
   /**
@@ -66,14 +116,12 @@ export class WatchHub {
   }
 
   publish(change: CommittedChange): void {
-    if (this.count < this.capacity) {
-      this.window.push(change);
-      this.count++;
-    } else {
-      this.windowStart = this.window[this.head].rv;
-      this.window[this.head] = change;
-      this.head = (this.head + 1) % this.capacity;
-    }
+    this.expire();
+    if (this.count === this.capacity) this.dropOldest();
+    const tail = (this.head + this.count) % this.capacity;
+    this.window[tail] = change;
+    this.at[tail] = this.now();
+    this.count++;
     this.lastRv = change.rv;
     const set = this.watchers.get(change.resource);
     if (set?.size) {
@@ -93,10 +141,11 @@ export class WatchHub {
    * window (the caller answers 410 Expired).
    */
   since(resource: string, rv: number): CommittedChange[] | undefined {
+    this.expire();
     if (rv < this.windowStart) return undefined;
     const out: CommittedChange[] = [];
     for (let i = 0; i < this.count; i++) {
-      const c = this.window[(this.head + i) % this.capacity];
+      const c = this.window[(this.head + i) % this.capacity]!;
       if (c.rv > rv && c.resource === resource) out.push(c);
     }
     return out;

@@ -17,6 +17,7 @@ import { startControllers } from '../controllers/manager.js';
 import { PoolRoutes } from './pool-routes.js';
 import { parseFlags, type FlagSpec } from '../cli/flags.js';
 import { storageOption } from '../cli/commands/apiserver.js';
+import { parseEventTtl } from '../apiserver/event-ttl.js';
 
 /** The flags `mk8s up` passes (cluster/up.ts clusterProcesses), parsed by the one CLI parser. */
 const flagSpecs: FlagSpec[] = [
@@ -42,6 +43,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'lb-reserved', type: 'stringArray' },
   { name: 'leader-elect', type: 'bool', default: false },
   { name: 'node-name', type: 'string' },
+  { name: 'event-ttl', type: 'string' },
 ];
 
 let parsed: ReturnType<typeof parseFlags> | undefined;
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
     port: Number(flag('port') ?? 6443),
     serviceCidr: flag('service-cidr'),
     clusterName: flag('cluster-name'),
+    ...(flag('event-ttl') ? { eventTtlMs: parseEventTtl(flag('event-ttl')!) } : {}),
     extraSans: [bind, ...((parsed.flags['extra-san'] as string[] | undefined) ?? [])],
     ...(flag('advertise-address') ? { advertise: { ip: flag('advertise-address')!, port: Number(flag('advertise-port') ?? flag('port') ?? 6443) } } : {}),
     logger,

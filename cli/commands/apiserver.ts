@@ -15,6 +15,7 @@ const flags: FlagSpec[] = [
   { name: 'port', type: 'int', default: 6443, usage: 'The port to serve HTTPS on (0: any free port).' },
   { name: 'service-cluster-ip-range', type: 'string', usage: 'A CIDR notation IP range from which to assign service cluster IPs (default 10.96.0.0/12).' },
   { name: 'service-node-port-range', type: 'string', usage: 'A port range to reserve for services with NodePort visibility, e.g. 30000-32767.' },
+  { name: 'event-ttl', type: 'string', default: '1h', usage: 'How long an Event is kept after it was last seen (0s: forever).' },
   { name: 'storage', type: 'string', default: 'level', usage: 'Where objects are stored: level (LevelDB in the data dir) or etcd (--etcd-servers).' },
   { name: 'etcd-servers', type: 'string', usage: 'With --storage etcd: the etcd client URLs, comma-separated.' },
   { name: 'etcd-cafile', type: 'string', usage: 'SSL Certificate Authority file used to secure etcd communication.' },
@@ -47,6 +48,7 @@ export function storageOption(f: Record<string, any>): { etcd?: { endpoints: str
 
 async function run(ctx: Ctx): Promise<number> {
   const { startApiServer } = await import('../../apiserver/server.js');
+  const { parseEventTtl } = await import('../../apiserver/event-ttl.js');
   const f = ctx.flags;
   const storage = storageOption(f);
   const server = await startApiServer({
@@ -56,6 +58,7 @@ async function run(ctx: Ctx): Promise<number> {
     port: f.port,
     serviceCidr: f['service-cluster-ip-range'] || undefined,
     nodePortRange: f['service-node-port-range'] || undefined,
+    eventTtlMs: parseEventTtl(f['event-ttl']),
   });
   ctx.out.write(`mk8s apiserver on ${server.url}; kubeconfig: ${server.kubeconfigPath}\n`);
   const stop = async () => {
