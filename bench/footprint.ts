@@ -38,6 +38,33 @@ export function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Where a process's RSS lives (/proc/PID/smaps), MB: `brk` (glibc's main malloc arena), `arenas`
+ * (anonymous mappings inside 64 MB-aligned reservations: glibc's per-thread malloc arenas), `anon`
+ * (every other anonymous mapping: V8's heap pages, large mallocs, thread stacks) and `file`
+ * (the node binary, libraries, mapped files).
+ */
+export function rssBreakdown(pid: number): { brk: number; arenas: number; anon: number; file: number } {
+  const out = { brk: 0, arenas: 0, anon: 0, file: 0 };
+  let kind: keyof typeof out = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const [, start, end, inode, path] = head;
+      const size = parseInt(end, 16) - parseInt(start, 16);
+      if (path === '[heap]') kind = 'brk';
+      else if (inode !== '0' || (path && !path.startsWith('['))) kind = 'file';
+      // A glibc arena is a 64 MB-aligned mapping of at most 64 MB (its used part rw, the rest PROT_NONE).
+      else if (parseInt(start, 16) % (64 << 20) === 0 && size <= 64 << 20) kind = 'arenas';
+      else kind = 'anon';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] += Number(rss[1]) / 1024;
+  }
+  return out;
+}
+
 async function baselineMB(): Promise<number> {
   const child = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
@@ -48,13 +75,13 @@ async function baselineMB(): Promise<number> {
 
 interface Sample {
   label: string;
-  perProcess: { role: string; node?: string; mb: number }[];
+  perProcess: { role: string; node?: string; mb: number; where: ReturnType<typeof rssBreakdown> }[];
   total: number;
 }
 
 async function sample(c: TestCluster, label: string): Promise<Sample> {
   const state = await c.state();
-  const perProcess = state.processes.map((p: any) => ({ role: p.role, node: p.node, mb: rssMB(p.pid) }));
+  const perProcess = state.processes.map((p: any) => ({ role: p.role, node: p.node, mb: rssMB(p.pid), where: rssBreakdown(p.pid) }));
   return { label, perProcess, total: perProcess.reduce((a: number, p: { mb: number }) => a + p.mb, 0) };
 }
 
@@ -130,7 +157,7 @@ async function main(): Promise<void> {
         const secs = await churn(c, r);
         await sleep(5_000);
         const s = await sample(c, `${nodes} node(s), after ${r} round(s) of ${podCount} pods + ${serviceCount} services`);
-        process.stderr.write(`round ${r}: ${secs.toFixed(0)} s, ${fmt(s.total)} MB\n`);
+        process.stderr.write(`round ${r}: ${secs.toFixed(0)} s, ${fmt(s.total)} MB; ${s.perProcess.map((p) => `${p.role} ${fmt(p.mb)} (brk ${fmt(p.where.brk)}, arenas ${fmt(p.where.arenas)}, anon ${fmt(p.where.anon)}, file ${fmt(p.where.file)})`).join('; ')}\n`);
         if (r === 1) first = s;
         if (snapshots && (r === 1 || r === rounds)) await snapshot(c, r);
         if (r === 1 || r === rounds) samples.push(s);
