@@ -6,7 +6,8 @@
 // restart has no traffic gap).
 import { spawn } from 'node:child_process';
 import type { Jump, Ruleset } from './rules/desired.js';
-import { isOurChain, parseSave, renderCleanup, renderRestore, renderRestoreBatches, ruleCount, sameRules, type AppliedState } from './rules/render.js';
+import { isOurChain, parseSave, renderCleanup, renderRestore, renderRestoreBatches, renderRestoreDirty, ruleCount, sameRules, type AppliedState } from './rules/render.js';
+import type { DirtyChains } from './rules/incremental.js';
 import { hookJumps, topLevelChains } from './rules/desired.js';
 
 export interface ExecResult {
@@ -151,8 +152,26 @@ export class IptablesApplier {
    * never writes a chain that is not ours, so rules another program adds at
    * any moment (even between our read and our write) are never lost.
    */
-  async sync(want: Ruleset, full = false): Promise<SyncResult> {
+  async sync(want: Ruleset, full = false, dirty?: DirtyChains): Promise<SyncResult> {
     const t0 = performance.now();
+    // A partial sync that knows which chains it touched diffs and writes only those (IncrementalRules).
+    if (!full && this.applied && dirty) {
+      const r = renderRestoreDirty(want, this.applied, dirty);
+      if (!r.chainsWritten && !r.deleted) return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
+      const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], r.text);
+      if (res.code !== 0) {
+        this.applied = undefined;
+        throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
+      }
+      for (const table of ['filter', 'nat'] as const) {
+        for (const chain of dirty[table]) {
+          const rs = want[table].get(chain);
+          if (rs) this.applied[table].set(chain, rs);
+          else this.applied[table].delete(chain);
+        }
+      }
+      return { changed: true, chainsWritten: r.chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+    }
     if (!full && this.applied && sameChains(this.applied, want)) {
       return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
     }

@@ -1,16 +1,18 @@
-// The iptables mode as a ProxyBackend: desiredRules (pure, cached per
-// service, the cache invalidated by the change trackers) → IptablesApplier
-// (one iptables-restore, only the chains that differ).
+// The iptables mode as a ProxyBackend: IncrementalRules (pure: the ruleset
+// desiredRules computes, kept between syncs and recomputed for the services
+// the change trackers name) → IptablesApplier (one iptables-restore, only
+// the chains those services touched, and only where they differ).
 import type { Logger } from 'pino';
 import { IptablesApplier, type Exec } from '../apply.js';
 import type { BackendSyncResult, LiveRules, ProxyBackend, SyncInput, SyncOptions } from '../backend.js';
-import { RulesCache, desiredRules } from '../rules/desired.js';
+import { IncrementalRules } from '../rules/incremental.js';
 import { liveRulesFor } from '../rules/live.js';
 
 export class IptablesBackend implements ProxyBackend {
   readonly mode = 'iptables' as const;
   readonly applier: IptablesApplier;
-  private cache = new RulesCache();
+  private rules: IncrementalRules | undefined;
+  private rulesKey = '';
   private jumpsChecked = false;
   /** Per service port (`spn/proto`), the chains it owns, from the last sync (explain-route --live). */
   private owners = new Map<string, string[]>();
@@ -28,12 +30,18 @@ export class IptablesBackend implements ProxyBackend {
   }
 
   async sync(input: SyncInput, o: SyncOptions): Promise<BackendSyncResult> {
-    if (o.full) this.cache = new RulesCache();
-    else this.cache.invalidate(o.changed.services);
-    const rules = desiredRules(input.services, input.slices, input.node, input.cfg, this.cache);
+    // A full sync (or a new node/config) starts from scratch; a partial one recomputes the changed services.
+    const key = `${input.node.name}\0${input.node.ips.join(',')}\0${input.cfg.clusterCIDR}`;
+    const fresh = o.full || !this.rules || this.rulesKey !== key;
+    if (fresh) {
+      this.rules = new IncrementalRules(input.node, input.cfg);
+      this.rulesKey = key;
+    }
+    const dirty = fresh ? this.rules!.rebuild(input.services, input.slices) : this.rules!.update(input.services, input.slices, o.changed.services);
+    const rules = this.rules!.rules;
     this.owners = rules.owners;
     // Chains first, then the jumps into them from the built-in chains.
-    const res = await this.applier.sync(rules, o.full);
+    const res = await this.applier.sync(rules, o.full, fresh ? undefined : dirty);
     if (o.full || !this.jumpsChecked) {
       await this.applier.ensureJumps(rules.jumps);
       this.jumpsChecked = true;
@@ -54,7 +62,7 @@ export class IptablesBackend implements ProxyBackend {
 
   async cleanup(): Promise<void> {
     await this.applier.cleanup();
-    this.cache = new RulesCache();
+    this.rules = undefined;
     this.owners = new Map();
   }
 }

@@ -7,7 +7,8 @@
 import type { Exec, ExecResult } from '../apply.js';
 import { isAffinitySetName, isServiceChainName } from './names.js';
 import { FAMILY, TABLE, type NftRuleset } from './ruleset.js';
-import { renderCleanup, renderNft, type AppliedNft } from './render.js';
+import { fixedKey, renderCleanup, renderDelta, renderNft, type AppliedNft } from './render.js';
+import type { NftDelta } from './incremental.js';
 import type { LiveRule } from '../rules/live.js';
 
 export interface NftSyncResult {
@@ -60,8 +61,21 @@ export class NftApplier {
    * map and deletes whatever per-service chain or set the kernel has that is
    * not wanted (a previous proxy's, or one somebody added).
    */
-  async sync(want: NftRuleset, full = false): Promise<NftSyncResult> {
+  async sync(want: NftRuleset, full = false, delta?: NftDelta): Promise<NftSyncResult> {
     const t0 = performance.now();
+    // A partial sync that knows the changed services' fragments diffs only those (IncrementalNft).
+    if (!full && this.applied && delta && this.applied.fixedKey === fixedKey(want.fixed)) {
+      const d = renderDelta(this.applied, delta.before, delta.after);
+      const rules = () => this.ruleCount();
+      if (d.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: rules(), ms: performance.now() - t0 };
+      const res = await this.run(['-f', '-'], d.text);
+      if (res.code !== 0) {
+        this.applied = undefined;
+        throw new Error(`nft -f failed: ${res.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
+      }
+      d.commit();
+      return { changed: true, chainsWritten: d.chainsWritten, elementsWritten: d.elementsWritten, rules: rules(), ms: performance.now() - t0 };
+    }
     const partial = !full && this.applied;
     const r = partial ? renderNft(want, this.applied) : renderNft(want, undefined, await this.existing());
     const count = () => {
@@ -78,6 +92,16 @@ export class NftApplier {
     }
     this.applied = r.applied;
     return { changed: true, chainsWritten: r.chainsWritten, elementsWritten: r.elementsWritten, rules: count(), ms: performance.now() - t0 };
+  }
+
+  /** Rules in the per-service chains plus map and set elements, as last applied. */
+  private ruleCount(): number {
+    const a = this.applied;
+    if (!a) return 0;
+    let n = a.clusterIPs.size;
+    for (const rs of a.chains.values()) n += rs.length;
+    for (const m of Object.values(a.maps)) n += m.size;
+    return n;
   }
 
   /**

@@ -1,19 +1,19 @@
-// The nftables mode as a ProxyBackend: desiredNft (pure, cached per service,
-// the cache invalidated by the change trackers) → NftApplier (one
-// `nft -f -` transaction, only the chains and map elements that differ).
+// The nftables mode as a ProxyBackend: IncrementalNft (pure: the ruleset
+// desiredNft computes, kept between syncs and recomputed for the services
+// the change trackers name) → NftApplier (one `nft -f -` transaction, only
+// the chains and map elements of those services that differ).
 import type { Logger } from 'pino';
 import type { Exec } from '../apply.js';
 import type { BackendSyncResult, LiveRules, ProxyBackend, SyncInput, SyncOptions } from '../backend.js';
-import { RulesCache } from '../rules/desired.js';
 import { NftApplier } from './apply.js';
-import { NftCache, desiredNft, ownedBy, type NftConfig } from './ruleset.js';
+import { IncrementalNft } from './incremental.js';
+import { ownedBy, type NftConfig } from './ruleset.js';
 
 export class NftablesBackend implements ProxyBackend {
   readonly mode = 'nftables' as const;
   readonly applier: NftApplier;
-  private cache = { rules: new RulesCache(), nft: new NftCache() };
-  /** Per service port (`spn/proto`), the chains and sets it owns, from the last sync (explain-route --live). */
-  private owners = new Map<string, string[]>();
+  private rules: IncrementalNft | undefined;
+  private rulesKey = '';
 
   constructor(
     exec: Exec,
@@ -32,13 +32,18 @@ export class NftablesBackend implements ProxyBackend {
   }
 
   async sync(input: SyncInput, o: SyncOptions): Promise<BackendSyncResult> {
-    if (o.full) this.cache = { rules: new RulesCache(), nft: new NftCache() };
-    else this.cache.rules.invalidate(o.changed.services);
-    const want = desiredNft(input.services, input.slices, input.node, { ...input.cfg, ...this.extra }, this.cache);
-    const owners = new Map<string, string[]>();
-    for (const [k, f] of want.services) owners.set(k, ownedBy(f));
-    const res = await this.applier.sync(want, o.full);
-    this.owners = owners;
+    // A full sync (or a new node/config) starts from scratch; a partial one recomputes the changed services.
+    const cfg = { ...input.cfg, ...this.extra };
+    const key = JSON.stringify([input.node, cfg]);
+    const fresh = o.full || !this.rules || this.rulesKey !== key;
+    if (fresh) {
+      this.rules = new IncrementalNft(input.node, cfg);
+      this.rulesKey = key;
+    }
+    const delta = fresh ? this.rules!.rebuild(input.services, input.slices) : this.rules!.update(input.services, input.slices, o.changed.services);
+    const want = this.rules!.rules;
+    const res = await this.applier.sync(want, o.full, fresh ? undefined : delta);
+
     return { changed: res.changed, rules: res.rules, written: res.chainsWritten, ms: res.ms };
   }
 
@@ -47,9 +52,10 @@ export class NftablesBackend implements ProxyBackend {
   }
 
   async liveRules(service: string): Promise<LiveRules> {
-    const chains = [...this.owners]
+    // Per service port (`spn/proto`), the chains it owns, from the ruleset as last synced.
+    const chains = [...(this.rules?.rules.services ?? [])]
       .filter(([k]) => k.startsWith(`${service}/`) || k.startsWith(`${service}:`))
-      .flatMap(([, owned]) => owned.filter((c) => !c.startsWith('affinity-')));
+      .flatMap(([, f]) => ownedBy(f).filter((c) => !c.startsWith('affinity-')));
     try {
       return { rules: await this.applier.liveRules(chains) };
     } catch (e) {
@@ -59,8 +65,7 @@ export class NftablesBackend implements ProxyBackend {
 
   async cleanup(): Promise<void> {
     await this.applier.cleanup();
-    this.cache = { rules: new RulesCache(), nft: new NftCache() };
-    this.owners = new Map();
+    this.rules = undefined;
   }
 }
 

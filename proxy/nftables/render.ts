@@ -159,6 +159,38 @@ function renderPartial(next: AppliedNft, had: AppliedNft): Rendered {
   return { text: lines.length ? lines.join('\n') + '\n' : '', chainsWritten, elementsWritten, applied: next, empty: lines.length === 0 };
 }
 
+/**
+ * The transaction for a partial sync that knows what changed: the changed
+ * services' fragments before and after. It is renderPartial restricted to
+ * the chains, sets and elements those fragments name — everything else is
+ * the same on both sides, so it would find no difference there anyway.
+ * `commit()` brings `had` up to date in place (call it once the transaction
+ * succeeded; without it `had` is untouched).
+ */
+export function renderDelta(had: AppliedNft, before: NftFragment[], after: NftFragment[]): Omit<Rendered, 'applied'> & { commit(): void } {
+  const empty = (): AppliedNft => ({ fixedKey: had.fixedKey, chains: new Map(), affinity: new Map(), maps: Object.fromEntries(mapNames.map((m) => [m, new Map()])) as AppliedNft['maps'], clusterIPs: new Set() });
+  const next = empty();
+  for (const f of after) addFragment(next, f);
+  const sub = empty();
+  for (const f of [...before, ...after]) {
+    for (const c of f.chains.keys()) if (had.chains.has(c)) sub.chains.set(c, had.chains.get(c)!);
+    for (const s of f.affinity.keys()) if (had.affinity.has(s)) sub.affinity.set(s, had.affinity.get(s)!);
+    for (const m of mapNames) for (const k of f.maps[m]?.keys() ?? []) if (had.maps[m].has(k)) sub.maps[m].set(k, had.maps[m].get(k)!);
+    for (const ip of f.clusterIPs) if (had.clusterIPs.has(ip)) sub.clusterIPs.add(ip);
+  }
+  const { applied: _, ...r } = renderPartial(next, sub);
+  return {
+    ...r,
+    commit() {
+      for (const c of sub.chains.keys()) had.chains.delete(c);
+      for (const s of sub.affinity.keys()) had.affinity.delete(s);
+      for (const m of mapNames) for (const k of sub.maps[m].keys()) had.maps[m].delete(k);
+      for (const ip of sub.clusterIPs) had.clusterIPs.delete(ip);
+      for (const f of after) addFragment(had, f);
+    },
+  };
+}
+
 /** The transaction that removes everything (kube-proxy's CleanupLeftovers): `add` first so a missing table is no error. */
 export function renderCleanup(): string {
   return `add table ${T}\ndelete table ${T}\n`;

@@ -168,7 +168,7 @@ export class RulesCache {
 const sameItems = <T>(a: T[], b: T[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The rule-relevant facts of one service's ports (none for ExternalName and headless services). */
-function portsOf(svc: KubeObject, own: KubeObject[]): ServicePortInfo[] {
+export function portsOf(svc: KubeObject, own: KubeObject[]): ServicePortInfo[] {
   const out: ServicePortInfo[] = [];
   const s = svc.spec ?? {};
   if (s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None') return out;

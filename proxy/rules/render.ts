@@ -87,6 +87,46 @@ export function renderRestore(want: Ruleset, had?: AppliedState): { text: string
   return { text: f.text + n.text, chainsWritten: f.written + n.written };
 }
 
+/**
+ * The restore text for only the chains a sync touched (`dirty`, from
+ * IncrementalRules): each written if it differs from `had`, deleted if it is
+ * gone from `want`. The same changes renderRestore finds by comparing every
+ * chain, without looking at the others.
+ */
+export function renderRestoreDirty(want: Ruleset, had: AppliedState, dirty: { filter: Set<string>; nat: Set<string> }): { text: string; chainsWritten: number; deleted: number } {
+  let text = '';
+  let chainsWritten = 0;
+  let deleted = 0;
+  for (const table of ['filter', 'nat'] as const) {
+    const top = new Set(topLevelChains[table]);
+    const declare: string[] = [];
+    const rules: string[] = [];
+    const deletes: string[] = [];
+    for (const chain of dirty[table]) {
+      const rs = want[table].get(chain);
+      const prev = had[table].get(chain);
+      if (!rs) {
+        if (prev && isOurChain(chain)) {
+          declare.push(`:${chain} - [0:0]`);
+          deletes.push(`-X ${chain}`);
+          deleted++;
+        }
+        continue;
+      }
+      if (prev && sameRules(prev, rs)) continue;
+      const edits = prev && top.has(chain) ? chainEdits(chain, prev, rs) : undefined;
+      if (edits) rules.push(...edits);
+      else {
+        declare.push(`:${chain} - [0:0]`);
+        for (const r of rs) rules.push(`-A ${chain} ${r}`);
+      }
+      chainsWritten++;
+    }
+    text += [`*${table}`, ...declare, ...rules, ...deletes, 'COMMIT'].join('\n') + '\n';
+  }
+  return { text, chainsWritten, deleted };
+}
+
 /** Fixed plumbing every endpoint chain jumps to: written before them when a sync is split. */
 const plumbing = new Set(['KUBE-MARK-MASQ', 'KUBE-POSTROUTING']);
 

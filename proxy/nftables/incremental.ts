@@ -1,0 +1,119 @@
+// The nftables ruleset kept between syncs and updated for the services the
+// change trackers name (as rules/incremental.ts for the iptables mode): a
+// sync after one change computes that service's fragments, and hands the
+// applier the fragments before and after so it diffs only those (the
+// chains, set and map elements of unchanged services are not looked at).
+// desiredNft stays the reference (test/unit/proxy-nft-incremental.test.ts). Pure.
+import type { KubeObject } from '../../api/types.js';
+import { portsOf } from '../rules/desired.js';
+import { fixedPart, mapNames, nftPortRules, portKey, type NftConfig, type NftFragment, type NftRuleset } from './ruleset.js';
+import type { ProxyNode } from '../rules/desired.js';
+
+/** What a sync changed: the changed services' fragments as they were and as they are. */
+export interface NftDelta {
+  before: NftFragment[];
+  after: NftFragment[];
+}
+
+const svcKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+const sliceSvcKey = (s: KubeObject) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}`;
+
+/** The set/map elements a fragment puts in the shared sets and maps, as `name\0key`. */
+function elementKeys(f: NftFragment): string[] {
+  const out = f.clusterIPs.map((ip) => `cluster-ips\0${ip}`);
+  for (const m of mapNames) for (const k of f.maps[m]?.keys() ?? []) out.push(`${m}\0${k}`);
+  return out;
+}
+
+export class IncrementalNft {
+  private readonly ruleset: NftRuleset;
+  /** Service `ns/name` → its ports' keys in `ruleset.services`. */
+  private readonly bySvc = new Map<string, string[]>();
+  /** Port key → its place in servicePorts' order (spn, then protocol): where two ports claim one element, the last wins. */
+  private readonly order = new Map<string, string>();
+  /**
+   * Element → the port keys whose fragments put it there. Elements can be shared (two Services given the same
+   * externalIP and port): a changed service must not take away, or overwrite, what an unchanged one still holds.
+   */
+  private readonly providers = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly node: ProxyNode,
+    private readonly cfg: NftConfig,
+  ) {
+    this.ruleset = { fixed: fixedPart(node, cfg), services: new Map() };
+  }
+
+  /** The current ruleset (its services map is updated in place by the next update(); fragments never are). */
+  get rules(): NftRuleset {
+    return this.ruleset;
+  }
+
+  /** Recompute the services named in `changed` (`ns/name`) from the current objects. */
+  update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): NftDelta {
+    const delta: NftDelta = { before: [], after: [] };
+    const want = new Set(changed);
+    if (!want.size) return delta;
+    const svcs = new Map<string, KubeObject>();
+    for (const s of services) if (want.has(svcKey(s))) svcs.set(svcKey(s), s);
+    const own = new Map<string, KubeObject[]>();
+    for (const s of slices) {
+      const k = sliceSvcKey(s);
+      if (!want.has(k)) continue;
+      const l = own.get(k);
+      if (l) l.push(s);
+      else own.set(k, [s]);
+    }
+    const touched = new Set<string>();
+    const changedPorts = new Set<string>();
+    const after: string[] = [];
+    for (const key of want) {
+      for (const pk of this.bySvc.get(key) ?? []) {
+        const f = this.ruleset.services.get(pk)!;
+        delta.before.push(f);
+        for (const e of elementKeys(f)) {
+          touched.add(e);
+          this.providers.get(e)?.delete(pk);
+          if (this.providers.get(e)?.size === 0) this.providers.delete(e);
+        }
+        this.ruleset.services.delete(pk);
+        this.order.delete(pk);
+        changedPorts.add(pk);
+      }
+      this.bySvc.delete(key);
+      const svc = svcs.get(key);
+      if (!svc) continue;
+      const keys: string[] = [];
+      for (const sp of portsOf(svc, own.get(key) ?? [])) {
+        const pk = portKey(sp);
+        const f = nftPortRules(sp, this.node, this.cfg);
+        this.ruleset.services.set(pk, f);
+        this.order.set(pk, `${sp.spn}\0${sp.protocol}`);
+        for (const e of elementKeys(f)) {
+          touched.add(e);
+          let set = this.providers.get(e);
+          if (!set) this.providers.set(e, (set = new Set()));
+          set.add(pk);
+        }
+        keys.push(pk);
+        after.push(pk);
+        changedPorts.add(pk);
+      }
+      if (keys.length) this.bySvc.set(key, keys);
+    }
+    // Unchanged ports that share an element with a changed one come along, so the element stays theirs
+    // (rendering them changes nothing else: their chains and other elements are as applied).
+    const sharing = new Set<string>();
+    for (const e of touched) for (const pk of this.providers.get(e) ?? []) if (!changedPorts.has(pk)) sharing.add(pk);
+    // In servicePorts' order, so where ports share an element the one desiredNft keeps is the last written.
+    delta.after = [...after, ...sharing]
+      .sort((a, b) => (this.order.get(a)! < this.order.get(b)! ? -1 : 1))
+      .map((pk) => this.ruleset.services.get(pk)!);
+    return delta;
+  }
+
+  /** Every service computed (on a new instance: from scratch, for a full sync). */
+  rebuild(services: KubeObject[], slices: KubeObject[]): NftDelta {
+    return this.update(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]));
+  }
+}

@@ -1,0 +1,189 @@
+// The iptables ruleset kept between syncs and updated for the services that
+// changed, as kube-proxy's change trackers intend: a sync after one change
+// recomputes that service's chains (and the shared chains only when its
+// lines there changed), not ten thousand, and names the chains it touched so
+// the applier diffs and writes only those. desiredRules (desired.ts) stays
+// the reference: from any sequence of changes this yields the same chains
+// (test/unit/proxy-incremental.test.ts). Pure.
+import type { KubeObject } from '../../api/types.js';
+import {
+  MASQ_MARK,
+  hookJumps,
+  portRules,
+  portsOf,
+  topLevelChains,
+  type Chains,
+  type Fragment,
+  type ProxyConfig,
+  type ProxyNode,
+  type Ruleset,
+} from './desired.js';
+
+/** Chains a sync touched (written or gone), per table. */
+export interface DirtyChains {
+  filter: Set<string>;
+  nat: Set<string>;
+}
+
+const topLevel = { filter: new Set(topLevelChains.filter), nat: new Set(topLevelChains.nat) };
+const svcKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+const sliceSvcKey = (s: KubeObject) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}`;
+
+/** One service port's place in the shared chains' order (servicePorts' order: spn, then protocol) and its rules. */
+interface PortEntry {
+  order: string;
+  fragment: Fragment;
+  owner: string;
+}
+
+/** Binary search: the index of `key` in sorted `a`, or where it would go. */
+function search(a: string[], key: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A fragment's lines in one shared chain (empty when it has none). */
+const topLines = (f: Fragment, table: 'filter' | 'nat', chain: string) => f[table].get(chain) ?? [];
+
+export class IncrementalRules {
+  private readonly ruleset: Ruleset;
+  /** Service `ns/name` → its ports' entries. */
+  private readonly bySvc = new Map<string, PortEntry[]>();
+  /** Every port entry by its order key, and the keys sorted. */
+  private readonly entries = new Map<string, PortEntry>();
+  private sorted: string[] = [];
+
+  constructor(
+    private readonly node: ProxyNode,
+    private readonly cfg: ProxyConfig,
+  ) {
+    this.ruleset = { jumps: hookJumps, filter: new Map(), nat: new Map(), owners: new Map() };
+  }
+
+  /** The current ruleset (its maps are updated in place by the next update(); the rule arrays never are). */
+  get rules(): Ruleset {
+    return this.ruleset;
+  }
+
+  /** Recompute the services named in `changed` (`ns/name`) from the current objects; returns the chains touched. */
+  update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): DirtyChains {
+    const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
+    const want = new Set(changed);
+    if (!want.size) return dirty;
+    const svcs = new Map<string, KubeObject>();
+    for (const s of services) if (want.has(svcKey(s))) svcs.set(svcKey(s), s);
+    const own = new Map<string, KubeObject[]>();
+    for (const s of slices) {
+      const k = sliceSvcKey(s);
+      if (!want.has(k)) continue;
+      const l = own.get(k);
+      if (l) l.push(s);
+      else own.set(k, [s]);
+    }
+    let shared = false;
+    for (const key of want) {
+      const before = this.bySvc.get(key) ?? [];
+      const svc = svcs.get(key);
+      const after: PortEntry[] = svc
+        ? portsOf(svc, own.get(key) ?? []).map((sp) => ({ order: `${sp.spn}\0${sp.protocol}`, fragment: portRules(sp, this.node, this.cfg), owner: `${sp.spn}/${sp.protocol}` }))
+        : [];
+      // Shared chains change when this service's lines in them do (or its ports come or go).
+      if (!shared) shared = !sameShared(before, after);
+      for (const e of before) this.remove(e, dirty);
+      for (const e of after) this.add(e, dirty);
+      if (after.length) this.bySvc.set(key, after);
+      else this.bySvc.delete(key);
+    }
+    if (shared) this.rebuildShared(dirty);
+    return dirty;
+  }
+
+  /** Every service recomputed (on a new instance: everything from scratch, for a full sync). */
+  rebuild(services: KubeObject[], slices: KubeObject[]): DirtyChains {
+    const d = this.update(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]));
+    this.rebuildShared(d); // also with no service port at all: the plumbing
+    return d;
+  }
+
+  private remove(e: PortEntry, dirty: DirtyChains): void {
+    for (const table of ['filter', 'nat'] as const) {
+      for (const chain of e.fragment[table].keys()) {
+        if (topLevel[table].has(chain)) continue;
+        this.ruleset[table].delete(chain);
+        dirty[table].add(chain);
+      }
+    }
+    this.ruleset.owners.delete(e.owner);
+    this.entries.delete(e.order);
+    const i = search(this.sorted, e.order);
+    if (this.sorted[i] === e.order) this.sorted.splice(i, 1);
+  }
+
+  private add(e: PortEntry, dirty: DirtyChains): void {
+    for (const table of ['filter', 'nat'] as const) {
+      for (const [chain, rules] of e.fragment[table]) {
+        if (topLevel[table].has(chain)) continue;
+        this.ruleset[table].set(chain, rules);
+        dirty[table].add(chain);
+      }
+    }
+    this.ruleset.owners.set(e.owner, e.fragment.owned);
+    this.entries.set(e.order, e);
+    const i = search(this.sorted, e.order);
+    if (this.sorted[i] !== e.order) this.sorted.splice(i, 0, e.order);
+  }
+
+  /** The shared chains, as desiredRules builds them: the fixed plumbing, every port's lines in order, the nodeports rule last. */
+  private rebuildShared(dirty: DirtyChains): void {
+    const filter: Chains = new Map(topLevelChains.filter.map((c) => [c, [] as string[]]));
+    const nat: Chains = new Map(topLevelChains.nat.map((c) => [c, [] as string[]]));
+    nat.get('KUBE-MARK-MASQ')!.push(`-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
+    nat.get('KUBE-POSTROUTING')!.push(
+      `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
+      `-j MARK --set-xmark ${MASQ_MARK}/0x0`,
+      '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+    );
+    filter.get('KUBE-FORWARD')!.push(
+      '-m conntrack --ctstate INVALID -j DROP',
+      `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
+      '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    );
+    for (const k of this.sorted) {
+      const f = this.entries.get(k)!.fragment;
+      for (const [table, into] of [['filter', filter], ['nat', nat]] as const) {
+        for (const [chain, rules] of f[table]) if (topLevel[table].has(chain)) into.get(chain)!.push(...rules);
+      }
+    }
+    nat.get('KUBE-SERVICES')!.push('-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+    for (const [table, chains] of [['filter', filter], ['nat', nat]] as const) {
+      for (const [chain, rules] of chains) {
+        const had = this.ruleset[table].get(chain);
+        if (had && had.length === rules.length && had.every((r, i) => r === rules[i])) continue;
+        this.ruleset[table].set(chain, rules);
+        dirty[table].add(chain);
+      }
+    }
+  }
+}
+
+/** Whether two versions of a service put the same lines, in the same order, into the shared chains. */
+function sameShared(a: PortEntry[], b: PortEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].order !== b[i].order) return false;
+    for (const table of ['filter', 'nat'] as const) {
+      for (const chain of topLevel[table]) {
+        const x = topLines(a[i].fragment, table, chain);
+        const y = topLines(b[i].fragment, table, chain);
+        if (x.length !== y.length || x.some((r, j) => r !== y[j])) return false;
+      }
+    }
+  }
+  return true;
+}
