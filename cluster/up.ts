@@ -254,10 +254,11 @@ export function nodeAgents(l: ClusterLayout, n: NodeLayout, dir: string, o: Clus
 }
 
 /**
- * Node's flags for the long-running processes (agents and control plane). None yet: V8 flags such as
- * --max-semi-space-size=1 are to be measured with bench/footprint (NODE_OPTIONS) before they go here.
+ * Node's flags for the long-running processes (agents and control plane). None by default; V8 flags are
+ * measured with bench/footprint through MK8S_NODE_FLAGS (space-separated: flags NODE_OPTIONS refuses,
+ * such as --optimize-for-size, are taken too).
  */
-export const nodeAgentFlags: string[] = [];
+export const nodeAgentFlags: string[] = (process.env.MK8S_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
