@@ -39,6 +39,16 @@ export function rssMB(pid: number): number {
 }
 
 /**
+ * Proportional set size, MB (Pss in /proc/PID/smaps_rollup): pages shared with other processes (the node
+ * binary and libraries every mk8s process maps) counted as a share, so the sum over processes is what
+ * they use together; the sum of RSS counts those pages once per process.
+ */
+export function pssMB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
  * Where a process's RSS lives (/proc/PID/smaps), MB: `brk` (glibc's main malloc arena), `arenas`
  * (anonymous mappings inside 64 MB-aligned reservations: glibc's per-thread malloc arenas), `anon`
  * (every other anonymous mapping: V8's heap pages, large mallocs, thread stacks) and `file`
@@ -75,14 +85,15 @@ async function baselineMB(): Promise<number> {
 
 interface Sample {
   label: string;
-  perProcess: { role: string; node?: string; mb: number; where: ReturnType<typeof rssBreakdown> }[];
+  perProcess: { role: string; node?: string; mb: number; pss: number; where: ReturnType<typeof rssBreakdown> }[];
   total: number;
+  totalPss: number;
 }
 
 async function sample(c: TestCluster, label: string): Promise<Sample> {
   const state = await c.state();
-  const perProcess = state.processes.map((p: any) => ({ role: p.role, node: p.node, mb: rssMB(p.pid), where: rssBreakdown(p.pid) }));
-  return { label, perProcess, total: perProcess.reduce((a: number, p: { mb: number }) => a + p.mb, 0) };
+  const perProcess = state.processes.map((p: any) => ({ role: p.role, node: p.node, mb: rssMB(p.pid), pss: pssMB(p.pid), where: rssBreakdown(p.pid) }));
+  return { label, perProcess, total: perProcess.reduce((a: number, p: { mb: number }) => a + p.mb, 0), totalPss: perProcess.reduce((a: number, p: { pss: number }) => a + p.pss, 0) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,10 +144,10 @@ async function snapshot(c: TestCluster, round: number): Promise<void> {
 }
 
 function table(samples: Sample[], base: number): string {
-  const lines = ['| cluster, when | processes (MB RSS each) | total MB | total ÷ bare node |', '|---|---|---:|---:|'];
+  const lines = ['| cluster, when | processes (MB RSS each) | total MB (sum of RSS) | total ÷ bare node | sum of PSS MB |', '|---|---|---:|---:|---:|'];
   for (const s of samples) {
     const each = s.perProcess.map((p) => `${p.role}${p.node ? ` ${p.node.replace(/^nafp-/, '')}` : ''} ${fmt(p.mb)}`).join(', ');
-    lines.push(`| ${s.label} | ${each} | ${fmt(s.total)} | ${(s.total / base).toFixed(1)}× |`);
+    lines.push(`| ${s.label} | ${each} | ${fmt(s.total)} | ${(s.total / base).toFixed(1)}× | ${fmt(s.totalPss)} |`);
   }
   return lines.join('\n');
 }
@@ -151,19 +162,19 @@ async function main(): Promise<void> {
     try {
       await sleep(10_000); // settle: first syncs, leases, status writes
       samples.push(await sample(c, `${nodes} node(s), idle`));
-      process.stderr.write(`${nodes} node(s) idle: ${fmt(samples.at(-1)!.total)} MB\n`);
+      process.stderr.write(`${nodes} node(s) idle: ${fmt(samples.at(-1)!.total)} MB (PSS ${fmt(samples.at(-1)!.totalPss)})\n`);
       let first: Sample | undefined;
       for (let r = 1; r <= rounds; r++) {
         const secs = await churn(c, r);
         await sleep(5_000);
         const s = await sample(c, `${nodes} node(s), after ${r} round(s) of ${podCount} pods + ${serviceCount} services`);
-        process.stderr.write(`round ${r}: ${secs.toFixed(0)} s, ${fmt(s.total)} MB; ${s.perProcess.map((p) => `${p.role} ${fmt(p.mb)} (brk ${fmt(p.where.brk)}, arenas ${fmt(p.where.arenas)}, anon ${fmt(p.where.anon)}, file ${fmt(p.where.file)})`).join('; ')}\n`);
+        process.stderr.write(`round ${r}: ${secs.toFixed(0)} s, ${fmt(s.total)} MB (PSS ${fmt(s.totalPss)}); ${s.perProcess.map((p) => `${p.role} ${fmt(p.mb)} (brk ${fmt(p.where.brk)}, arenas ${fmt(p.where.arenas)}, anon ${fmt(p.where.anon)}, file ${fmt(p.where.file)})`).join('; ')}\n`);
         if (r === 1) first = s;
         if (snapshots && (r === 1 || r === rounds)) await snapshot(c, r);
         if (r === 1 || r === rounds) samples.push(s);
       }
       const last = samples.at(-1)!;
-      if (first && rounds > 1) growth.push(`${nodes} node(s): after ${rounds} rounds ${fmt(last.total)} MB vs ${fmt(first.total)} MB after 1 (${(((last.total - first.total) / first.total) * 100).toFixed(1)}%)`);
+      if (first && rounds > 1) growth.push(`${nodes} node(s): after ${rounds} rounds ${fmt(last.total)} MB vs ${fmt(first.total)} MB after 1 (${(((last.total - first.total) / first.total) * 100).toFixed(1)}%; PSS ${fmt(last.totalPss)} vs ${fmt(first.totalPss)} MB)`);
     } finally {
       await c.down();
     }
