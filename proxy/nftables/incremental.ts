@@ -6,6 +6,7 @@
 // desiredNft stays the reference (test/unit/proxy-nft-incremental.test.ts). Pure.
 import type { KubeObject } from '../../api/types.js';
 import { portsOf } from '../rules/desired.js';
+import { changedObjects, svcKey } from '../rules/incremental.js';
 import { fixedPart, mapNames, nftPortRules, portKey, type NftConfig, type NftFragment, type NftRuleset } from './ruleset.js';
 import type { ProxyNode } from '../rules/desired.js';
 
@@ -15,8 +16,6 @@ export interface NftDelta {
   after: NftFragment[];
 }
 
-const svcKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
-const sliceSvcKey = (s: KubeObject) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}`;
 
 /** The set/map elements a fragment puts in the shared sets and maps, as `name\0key`. */
 function elementKeys(f: NftFragment): string[] {
@@ -54,16 +53,7 @@ export class IncrementalNft {
     const delta: NftDelta = { before: [], after: [] };
     const want = new Set(changed);
     if (!want.size) return delta;
-    const svcs = new Map<string, KubeObject>();
-    for (const s of services) if (want.has(svcKey(s))) svcs.set(svcKey(s), s);
-    const own = new Map<string, KubeObject[]>();
-    for (const s of slices) {
-      const k = sliceSvcKey(s);
-      if (!want.has(k)) continue;
-      const l = own.get(k);
-      if (l) l.push(s);
-      else own.set(k, [s]);
-    }
+    const { svcs, own } = changedObjects(services, slices, want);
     const touched = new Set<string>();
     const changedPorts = new Set<string>();
     const after: string[] = [];

@@ -228,13 +228,10 @@ export interface Fragment {
   owned: string[];
 }
 
-/** The full desired ruleset for this node. Pass a cache to reuse what earlier calls computed for unchanged services. */
-export function desiredRules(services: KubeObject[], slices: KubeObject[], node: ProxyNode, cfg: ProxyConfig, cache?: RulesCache): Ruleset {
+/** The shared top-level chains, empty but for the fixed plumbing kube-proxy writes in them (fresh arrays). */
+export function sharedChainsWithPlumbing(): { filter: Chains; nat: Chains } {
   const filter: Chains = new Map(topLevelChains.filter.map((c) => [c, [] as string[]]));
   const nat: Chains = new Map(topLevelChains.nat.map((c) => [c, [] as string[]]));
-  const owners = new Map<string, string[]>();
-
-  // Fixed plumbing, as kube-proxy writes it.
   nat.get('KUBE-MARK-MASQ')!.push(`-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
   nat.get('KUBE-POSTROUTING')!.push(
     `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
@@ -246,6 +243,16 @@ export function desiredRules(services: KubeObject[], slices: KubeObject[], node:
     `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
     '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
   );
+  return { filter, nat };
+}
+
+/** The last rule of KUBE-SERVICES: every local address leads to the nodePorts. */
+export const NODEPORTS_JUMP = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS';
+
+/** The full desired ruleset for this node. Pass a cache to reuse what earlier calls computed for unchanged services. */
+export function desiredRules(services: KubeObject[], slices: KubeObject[], node: ProxyNode, cfg: ProxyConfig, cache?: RulesCache): Ruleset {
+  const { filter, nat } = sharedChainsWithPlumbing();
+  const owners = new Map<string, string[]>();
 
   const key = `${node.name}\0${cfg.clusterCIDR}`;
   for (const sp of servicePorts(services, slices, cache)) {
@@ -266,7 +273,7 @@ export function desiredRules(services: KubeObject[], slices: KubeObject[], node:
   }
 
   // Last in KUBE-SERVICES: every local address leads to the nodePorts.
-  nat.get('KUBE-SERVICES')!.push('-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+  nat.get('KUBE-SERVICES')!.push(NODEPORTS_JUMP);
   return { jumps: hookJumps, filter, nat, owners };
 }
 

@@ -7,12 +7,12 @@
 // (test/unit/proxy-incremental.test.ts). Pure.
 import type { KubeObject } from '../../api/types.js';
 import {
-  MASQ_MARK,
+  NODEPORTS_JUMP,
   hookJumps,
   portRules,
   portsOf,
+  sharedChainsWithPlumbing,
   topLevelChains,
-  type Chains,
   type Fragment,
   type ProxyConfig,
   type ProxyNode,
@@ -26,8 +26,23 @@ export interface DirtyChains {
 }
 
 const topLevel = { filter: new Set(topLevelChains.filter), nat: new Set(topLevelChains.nat) };
-const svcKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+export const svcKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 const sliceSvcKey = (s: KubeObject) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}`;
+
+/** The changed services (by `ns/name`) and their EndpointSlices, picked out of the informers' lists. */
+export function changedObjects(services: KubeObject[], slices: KubeObject[], want: Set<string>): { svcs: Map<string, KubeObject>; own: Map<string, KubeObject[]> } {
+  const svcs = new Map<string, KubeObject>();
+  for (const s of services) if (want.has(svcKey(s))) svcs.set(svcKey(s), s);
+  const own = new Map<string, KubeObject[]>();
+  for (const s of slices) {
+    const k = sliceSvcKey(s);
+    if (!want.has(k)) continue;
+    const l = own.get(k);
+    if (l) l.push(s);
+    else own.set(k, [s]);
+  }
+  return { svcs, own };
+}
 
 /** One service port's place in the shared chains' order (servicePorts' order: spn, then protocol) and its rules. */
 interface PortEntry {
@@ -76,16 +91,7 @@ export class IncrementalRules {
     const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
     const want = new Set(changed);
     if (!want.size) return dirty;
-    const svcs = new Map<string, KubeObject>();
-    for (const s of services) if (want.has(svcKey(s))) svcs.set(svcKey(s), s);
-    const own = new Map<string, KubeObject[]>();
-    for (const s of slices) {
-      const k = sliceSvcKey(s);
-      if (!want.has(k)) continue;
-      const l = own.get(k);
-      if (l) l.push(s);
-      else own.set(k, [s]);
-    }
+    const { svcs, own } = changedObjects(services, slices, want);
     let shared = false;
     for (const key of want) {
       const before = this.bySvc.get(key) ?? [];
@@ -141,26 +147,14 @@ export class IncrementalRules {
 
   /** The shared chains, as desiredRules builds them: the fixed plumbing, every port's lines in order, the nodeports rule last. */
   private rebuildShared(dirty: DirtyChains): void {
-    const filter: Chains = new Map(topLevelChains.filter.map((c) => [c, [] as string[]]));
-    const nat: Chains = new Map(topLevelChains.nat.map((c) => [c, [] as string[]]));
-    nat.get('KUBE-MARK-MASQ')!.push(`-j MARK --set-xmark ${MASQ_MARK}/${MASQ_MARK}`);
-    nat.get('KUBE-POSTROUTING')!.push(
-      `-m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
-      `-j MARK --set-xmark ${MASQ_MARK}/0x0`,
-      '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
-    );
-    filter.get('KUBE-FORWARD')!.push(
-      '-m conntrack --ctstate INVALID -j DROP',
-      `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
-      '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    );
+    const { filter, nat } = sharedChainsWithPlumbing();
     for (const k of this.sorted) {
       const f = this.entries.get(k)!.fragment;
       for (const [table, into] of [['filter', filter], ['nat', nat]] as const) {
         for (const [chain, rules] of f[table]) if (topLevel[table].has(chain)) into.get(chain)!.push(...rules);
       }
     }
-    nat.get('KUBE-SERVICES')!.push('-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS');
+    nat.get('KUBE-SERVICES')!.push(NODEPORTS_JUMP);
     for (const [table, chains] of [['filter', filter], ['nat', nat]] as const) {
       for (const [chain, rules] of chains) {
         const had = this.ruleset[table].get(chain);

@@ -51,6 +51,21 @@ export function chainEdits(chain: string, had: string[], want: string[]): string
   return ops.length <= limit ? ops : undefined;
 }
 
+/**
+ * Append what turns chain `prev` (undefined: not there) into `rs` to the restore text's parts: rule-level
+ * edits for a long shared chain, else a declaration (flushing it) and every rule. False when nothing differs.
+ */
+function writeChain(chain: string, prev: string[] | undefined, rs: string[], top: Set<string>, declare: string[], rules: string[]): boolean {
+  if (prev && sameRules(prev, rs)) return false;
+  const edits = prev && top.has(chain) ? chainEdits(chain, prev, rs) : undefined;
+  if (edits) rules.push(...edits);
+  else {
+    declare.push(`:${chain} - [0:0]`);
+    for (const r of rs) rules.push(`-A ${chain} ${r}`);
+  }
+  return true;
+}
+
 function renderTable(table: 'filter' | 'nat', want: Chains, had: Chains | undefined, o: { only?: Set<string>; deletes?: boolean } = {}): { text: string; written: number } {
   const top = new Set(topLevelChains[table]);
   const declare: string[] = [];
@@ -59,15 +74,7 @@ function renderTable(table: 'filter' | 'nat', want: Chains, had: Chains | undefi
   let written = 0;
   for (const [chain, rs] of want) {
     if (o.only && !o.only.has(chain)) continue;
-    const prev = had?.get(chain);
-    if (prev && sameRules(prev, rs)) continue;
-    const edits = prev && top.has(chain) ? chainEdits(chain, prev, rs) : undefined;
-    if (edits) rules.push(...edits);
-    else {
-      declare.push(`:${chain} - [0:0]`);
-      for (const r of rs) rules.push(`-A ${chain} ${r}`);
-    }
-    written++;
+    if (writeChain(chain, had?.get(chain), rs, top, declare, rules)) written++;
   }
   for (const chain of o.deletes === false ? [] : (had?.keys() ?? [])) {
     if (want.has(chain) || !isOurChain(chain)) continue;
@@ -113,14 +120,7 @@ export function renderRestoreDirty(want: Ruleset, had: AppliedState, dirty: { fi
         }
         continue;
       }
-      if (prev && sameRules(prev, rs)) continue;
-      const edits = prev && top.has(chain) ? chainEdits(chain, prev, rs) : undefined;
-      if (edits) rules.push(...edits);
-      else {
-        declare.push(`:${chain} - [0:0]`);
-        for (const r of rs) rules.push(`-A ${chain} ${r}`);
-      }
-      chainsWritten++;
+      if (writeChain(chain, prev, rs, top, declare, rules)) chainsWritten++;
     }
     text += [`*${table}`, ...declare, ...rules, ...deletes, 'COMMIT'].join('\n') + '\n';
   }
