@@ -6,7 +6,8 @@
 // text the backend wrote, in the same state (the tools' own floor). Each
 // case is capped in time; writes docs/proxy-modes.svg (sync time against
 // services, both modes) and prints a markdown table.
-//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--cap-s 240]
+// One-change cases: medians of --reps repetitions (default 5), backend and bare alternating.
+//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--cap-s 240] [--reps 5]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
@@ -22,6 +23,9 @@ const arg = (name: string, def: string) => {
 };
 const sizes = arg('sizes', '1000,5000,10000').split(',').map(Number);
 const capMs = Number(arg('cap-s', '240')) * 1000;
+// Each one-change case runs this many times (there and back), backend and bare tool alternating; medians reported.
+const reps = Number(arg('reps', '5'));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const node = { name: 'bench-node', ips: ['172.31.168.2'] };
 const cfg = { clusterCIDR: '10.168.0.0/16' };
 
@@ -121,39 +125,41 @@ async function main() {
         const noop = await backend.sync(input(services, slices), { full: false, changed: emptyChanges() });
         push({ mode, n, case: `no-op sync${noop.changed ? ' (wrote!)' : ''}`, backend: performance.now() - t0, bare: 0 });
         take();
-        // A → B timed (recorded), B → A untimed (recorded), bare A → B timed, bare B → A untimed.
-        const step = async (label: string, s: KubeObject[], l: KubeObject[], names: string[]) => {
-          const t1 = performance.now();
-          await backend.sync(input(s, l), { full: false, changed: changed(...names) });
-          const ms = performance.now() - t1;
-          const there = take();
-          await backend.sync(input(services, slices), { full: false, changed: changed(...names) });
-          const back = take();
-          const bare = await replay(ns, there);
-          await replay(ns, back);
-          push({ mode, n, case: label, backend: ms, bare });
+        // Per repetition: backend A → B timed (recorded), B → A untimed (recorded), then the bare tool replays
+        // the same A → B timed and B → A untimed, so both start from the same state every time.
+        const step = async (label: string, there: () => Promise<unknown>, back: () => Promise<unknown>) => {
+          const ours: number[] = [];
+          const bare: number[] = [];
+          for (let k = 0; k < reps; k++) {
+            const t1 = performance.now();
+            await there();
+            ours.push(performance.now() - t1);
+            const thereCalls = take();
+            await back();
+            const backCalls = take();
+            bare.push(await replay(ns, thereCalls));
+            await replay(ns, backCalls);
+          }
+          push({ mode, n, case: label, backend: median(ours), bare: median(bare) });
         };
         const mid = n >> 1;
         const l1 = [...slices];
         l1[mid] = slice(`svc-${mid}`, mid, 2);
-        await step('one endpoint removed', services, l1, [`svc-${mid}`]);
+        await step(
+          'one endpoint removed',
+          () => backend.sync(input(services, l1), { full: false, changed: changed(`svc-${mid}`) }),
+          () => backend.sync(input(services, slices), { full: false, changed: changed(`svc-${mid}`) }),
+        );
         const extraName = `svc-${n}`;
         const extraSvc: KubeObject = { metadata: { name: extraName, namespace: 'bench' }, spec: { type: 'ClusterIP', clusterIP: `10.169.255.254`, ports: [{ port: 80, protocol: 'TCP' }] } };
-        // Added: the forward step adds; deleted: start from "with it"... measured as the reverse of the add.
-        {
-          const t1 = performance.now();
-          await backend.sync(input([...services, extraSvc], [...slices, slice(extraName, 65000, 3)]), { full: false, changed: changed(extraName) });
-          const add = performance.now() - t1;
-          const addCalls = take();
-          const t2 = performance.now();
-          await backend.sync(input(services, slices), { full: false, changed: changed(extraName) });
-          const del = performance.now() - t2;
-          const delCalls = take();
-          const bareAdd = await replay(ns, addCalls);
-          const bareDel = await replay(ns, delCalls);
-          push({ mode, n, case: 'one service added', backend: add, bare: bareAdd });
-          push({ mode, n, case: 'one service deleted', backend: del, bare: bareDel });
-        }
+        const withExtra = () => backend.sync(input([...services, extraSvc], [...slices, slice(extraName, 65000, 3)]), { full: false, changed: changed(extraName) });
+        const withoutExtra = () => backend.sync(input(services, slices), { full: false, changed: changed(extraName) });
+        await step('one service added', withExtra, withoutExtra);
+        await withExtra();
+        take();
+        await step('one service deleted', withoutExtra, withExtra);
+        await withoutExtra();
+        take();
         await backend.cleanup();
       } catch (e) {
         console.log(`| ${mode} | ${n} | stopped: ${(e as Error).message.slice(0, 120)} | | | |`);

@@ -6,7 +6,7 @@
 // restart has no traffic gap).
 import { spawn } from 'node:child_process';
 import type { Jump, Ruleset } from './rules/desired.js';
-import { isOurChain, parseSave, renderCleanup, renderRestore, renderRestoreBatches, renderRestoreDirty, ruleCount, sameRules, type AppliedState } from './rules/render.js';
+import { isOurChain, jumpTarget, parseSave, renderCleanup, renderRestore, renderRestoreBatches, renderRestoreDirty, ruleCount, sameRules, type AppliedState } from './rules/render.js';
 import type { DirtyChains } from './rules/incremental.js';
 import { hookJumps, topLevelChains } from './rules/desired.js';
 
@@ -88,26 +88,36 @@ export class IptablesApplier {
   /**
    * The jumps from the built-in chains into ours, added where missing. Reads
    * each built-in chain once with `iptables -S` (cheap at any scale; `-C`
-   * costs ~0.2 s per call with 100k rules on iptables-nft) and falls back to
-   * `-C` only for a jump it does not find word for word.
+   * costs ~0.2 s per call with 100k rules on iptables-nft); asks `-C` only
+   * when the chain has a rule to the same target that is not spelled word
+   * for word as ours; adds every missing jump with one `iptables-restore
+   * --noflush` (built-in chains are not declared in it, so nothing is
+   * flushed): a fresh node takes 7 commands, not 24.
    */
   async ensureJumps(jumps: Jump[] = hookJumps): Promise<number> {
-    const listed = new Map<string, Set<string>>();
-    let added = 0;
+    const keys = [...new Set(jumps.map((j) => `${j.table}/${j.chain}`))];
+    const lists = await Promise.all(keys.map((k) => this.listRules(k.slice(0, k.indexOf('/')) as 'filter' | 'nat', k.slice(k.indexOf('/') + 1))));
+    const listed = new Map(keys.map((k, i) => [k, lists[i] ?? []]));
+    const missing: Jump[] = [];
     for (const j of jumps) {
-      const key = `${j.table}/${j.chain}`;
-      if (!listed.has(key)) listed.set(key, new Set((await this.listRules(j.table, j.chain)) ?? []));
-      if (listed.get(key)!.has(j.rule)) continue;
-      const args = ruleArgs(j.rule);
-      const check = await this.exec('iptables', ['-w', '5', '-t', j.table, '-C', j.chain, ...args]);
-      if (check.code === 0) continue;
-      // As kube-proxy: prepend to the built-in chains, append to POSTROUTING.
-      const how = j.chain === 'POSTROUTING' ? ['-A', j.chain] : ['-I', j.chain, '1'];
-      const add = await this.exec('iptables', ['-w', '5', '-t', j.table, ...how, ...args]);
-      if (add.code !== 0) throw new Error(`iptables ${how.join(' ')} ${j.rule}: ${add.stderr.trim()}`);
-      added++;
+      const rules = listed.get(`${j.table}/${j.chain}`)!;
+      if (rules.includes(j.rule)) continue;
+      if (rules.some((r) => jumpTarget(r) === jumpTarget(j.rule))) {
+        const check = await this.exec('iptables', ['-w', '5', '-t', j.table, '-C', j.chain, ...ruleArgs(j.rule)]);
+        if (check.code === 0) continue;
+      }
+      missing.push(j);
     }
-    return added;
+    if (!missing.length) return 0;
+    // As kube-proxy: prepend to the built-in chains, append to POSTROUTING.
+    let text = '';
+    for (const table of ['filter', 'nat'] as const) {
+      const lines = missing.filter((j) => j.table === table).map((j) => (j.chain === 'POSTROUTING' ? `-A ${j.chain} ${j.rule}` : `-I ${j.chain} 1 ${j.rule}`));
+      if (lines.length) text += [`*${table}`, ...lines, 'COMMIT'].join('\n') + '\n';
+    }
+    const add = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+    if (add.code !== 0) throw new Error(`adding the jumps into our chains: ${add.stderr.trim()}`);
+    return missing.length;
   }
 
   /**
@@ -136,8 +146,7 @@ export class IptablesApplier {
 
   /** Our chains as the kernel holds them now (foreign chains left out). */
   private async readOurs(): Promise<AppliedState> {
-    const saved = await this.exec('iptables-save', ['-t', 'filter']);
-    const savedNat = await this.exec('iptables-save', ['-t', 'nat']);
+    const [saved, savedNat] = await Promise.all([this.exec('iptables-save', ['-t', 'filter']), this.exec('iptables-save', ['-t', 'nat'])]);
     if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
     const kernel = parseSave(saved.stdout + savedNat.stdout);
     for (const t of ['filter', 'nat'] as const) for (const c of [...kernel[t].keys()]) if (!isOurChain(c)) kernel[t].delete(c);

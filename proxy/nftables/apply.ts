@@ -46,10 +46,9 @@ export class NftApplier {
   async existing(): Promise<{ chains: string[]; affinity: string[] }> {
     const chains: string[] = [];
     const affinity: string[] = [];
-    const c = await this.run(['-j', 'list', 'chains', FAMILY]);
+    const [c, s] = await Promise.all([this.run(['-j', 'list', 'chains', FAMILY]), this.run(['-j', '-t', 'list', 'sets', FAMILY])]);
     if (c.code !== 0) throw new Error(`nft list chains: ${c.stderr.trim()}`);
     for (const o of JSON.parse(c.stdout).nftables ?? []) if (o.chain?.table === TABLE && isServiceChainName(o.chain.name)) chains.push(o.chain.name);
-    const s = await this.run(['-j', '-t', 'list', 'sets', FAMILY]);
     if (s.code !== 0) throw new Error(`nft list sets: ${s.stderr.trim()}`);
     for (const o of JSON.parse(s.stdout).nftables ?? []) if (o.set?.table === TABLE && isAffinitySetName(o.set.name)) affinity.push(o.set.name);
     return { chains, affinity };

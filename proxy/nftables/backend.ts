@@ -40,10 +40,10 @@ export class NftablesBackend implements ProxyBackend {
       this.rules = new IncrementalNft(input.node, cfg);
       this.rulesKey = key;
     }
-    const delta = fresh ? this.rules!.rebuild(input.services, input.slices) : this.rules!.update(input.services, input.slices, o.changed.services);
-    const want = this.rules!.rules;
-    const res = await this.applier.sync(want, o.full, fresh ? undefined : delta);
-
+    let delta;
+    if (fresh) this.rules!.rebuild(input.services, input.slices);
+    else delta = this.rules!.update(input.services, input.slices, o.changed.services);
+    const res = await this.applier.sync(this.rules!.rules, o.full, delta);
     return { changed: res.changed, rules: res.rules, written: res.chainsWritten, ms: res.ms };
   }
 

@@ -34,7 +34,7 @@ export class IncrementalNft {
    * Element → the port keys whose fragments put it there. Elements can be shared (two Services given the same
    * externalIP and port): a changed service must not take away, or overwrite, what an unchanged one still holds.
    */
-  private readonly providers = new Map<string, Set<string>>();
+  private readonly providers = new Map<string, string[]>();
 
   constructor(
     private readonly node: ProxyNode,
@@ -50,8 +50,17 @@ export class IncrementalNft {
 
   /** Recompute the services named in `changed` (`ns/name`) from the current objects. */
   update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): NftDelta {
+    return this.recompute(services, slices, new Set(changed), false);
+  }
+
+  /** Every service computed, on a new instance, for a full sync (which renders everything: no delta). */
+  rebuild(services: KubeObject[], slices: KubeObject[]): void {
+    if (this.bySvc.size) throw new Error('IncrementalNft.rebuild: only on a new instance');
+    this.recompute(services, slices, new Set(services.map(svcKey)), true);
+  }
+
+  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>, full: boolean): NftDelta {
     const delta: NftDelta = { before: [], after: [] };
-    const want = new Set(changed);
     if (!want.size) return delta;
     const { svcs, own } = changedObjects(services, slices, want);
     const touched = new Set<string>();
@@ -63,8 +72,11 @@ export class IncrementalNft {
         delta.before.push(f);
         for (const e of elementKeys(f)) {
           touched.add(e);
-          this.providers.get(e)?.delete(pk);
-          if (this.providers.get(e)?.size === 0) this.providers.delete(e);
+          const list = this.providers.get(e);
+          if (!list) continue;
+          const i = list.indexOf(pk);
+          if (i >= 0) list.splice(i, 1);
+          if (!list.length) this.providers.delete(e);
         }
         this.ruleset.services.delete(pk);
         this.order.delete(pk);
@@ -80,17 +92,20 @@ export class IncrementalNft {
         this.ruleset.services.set(pk, f);
         this.order.set(pk, `${sp.spn}\0${sp.protocol}`);
         for (const e of elementKeys(f)) {
-          touched.add(e);
-          let set = this.providers.get(e);
-          if (!set) this.providers.set(e, (set = new Set()));
-          set.add(pk);
+          if (!full) touched.add(e);
+          const list = this.providers.get(e);
+          if (list) list.push(pk);
+          else this.providers.set(e, [pk]);
         }
         keys.push(pk);
-        after.push(pk);
-        changedPorts.add(pk);
+        if (!full) {
+          after.push(pk);
+          changedPorts.add(pk);
+        }
       }
       if (keys.length) this.bySvc.set(key, keys);
     }
+    if (full) return delta; // a full sync renders the whole ruleset, not a delta
     // Unchanged ports that share an element with a changed one come along, so the element stays theirs
     // (rendering them changes nothing else: their chains and other elements are as applied).
     const sharing = new Set<string>();
@@ -100,10 +115,5 @@ export class IncrementalNft {
       .sort((a, b) => (this.order.get(a)! < this.order.get(b)! ? -1 : 1))
       .map((pk) => this.ruleset.services.get(pk)!);
     return delta;
-  }
-
-  /** Every service computed (on a new instance: from scratch, for a full sync). */
-  rebuild(services: KubeObject[], slices: KubeObject[]): NftDelta {
-    return this.update(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]));
   }
 }

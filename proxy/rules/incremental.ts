@@ -88,11 +88,20 @@ export class IncrementalRules {
 
   /** Recompute the services named in `changed` (`ns/name`) from the current objects; returns the chains touched. */
   update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): DirtyChains {
+    return this.recompute(services, slices, new Set(changed), false);
+  }
+
+  /** Every service recomputed (on a new instance: everything from scratch, for a full sync). */
+  rebuild(services: KubeObject[], slices: KubeObject[]): DirtyChains {
+    // The shared chains always (also with no service port at all: the plumbing).
+    return this.recompute(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]), true);
+  }
+
+  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>, rebuildShared: boolean): DirtyChains {
     const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
-    const want = new Set(changed);
-    if (!want.size) return dirty;
+    if (!want.size && !rebuildShared) return dirty;
     const { svcs, own } = changedObjects(services, slices, want);
-    let shared = false;
+    let shared = rebuildShared;
     for (const key of want) {
       const before = this.bySvc.get(key) ?? [];
       const svc = svcs.get(key);
@@ -108,13 +117,6 @@ export class IncrementalRules {
     }
     if (shared) this.rebuildShared(dirty);
     return dirty;
-  }
-
-  /** Every service recomputed (on a new instance: everything from scratch, for a full sync). */
-  rebuild(services: KubeObject[], slices: KubeObject[]): DirtyChains {
-    const d = this.update(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]));
-    this.rebuildShared(d); // also with no service port at all: the plumbing
-    return d;
   }
 
   private remove(e: PortEntry, dirty: DirtyChains): void {

@@ -72,9 +72,10 @@ function renderTable(table: 'filter' | 'nat', want: Chains, had: Chains | undefi
   const rules: string[] = [];
   const deletes: string[] = [];
   let written = 0;
-  for (const [chain, rs] of want) {
-    if (o.only && !o.only.has(chain)) continue;
-    if (writeChain(chain, had?.get(chain), rs, top, declare, rules)) written++;
+  // With `only` (one batch of a split full sync), only those chains: not a walk over every chain per batch.
+  for (const chain of o.only ?? want.keys()) {
+    const rs = want.get(chain);
+    if (rs && writeChain(chain, had?.get(chain), rs, top, declare, rules)) written++;
   }
   for (const chain of o.deletes === false ? [] : (had?.keys() ?? [])) {
     if (want.has(chain) || !isOurChain(chain)) continue;
@@ -212,7 +213,8 @@ const builtinChains: Record<'filter' | 'nat', string[]> = {
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
 };
 
-const jumpTarget = (rule: string) => / -j (\S+)/.exec(` ${rule}`)?.[1] ?? '';
+/** The chain a rule jumps to (`-j X`), or ''. */
+export const jumpTarget = (rule: string) => / -j (\S+)/.exec(` ${rule}`)?.[1] ?? '';
 
 /**
  * (No longer used by the applier: it would restore foreign rules from a copy

@@ -3,11 +3,12 @@
 // between must keep them. The exec seam inserts foreign rules exactly between
 // the read (iptables-save) and the write (iptables-restore), against the real
 // iptables in a throwaway network namespace, for a one-run full sync and for
-// one split into several runs.
+// one split into several runs; and the jumps from the built-in chains, added
+// beside foreign rules in one restore.
 import test from 'ava';
 import type { KubeObject } from '../../api/types.js';
 import { isOurChain, parseSave } from '../../proxy/rules/render.js';
-import { desiredRules } from '../../proxy/rules/desired.js';
+import { desiredRules, hookJumps } from '../../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../../proxy/apply.js';
 import { run } from '../../testkit/process.js';
 
@@ -88,3 +89,39 @@ for (const [what, maxChains] of [['in one restore', 500], ['split into several r
     t.true(await applier.intact());
   });
 }
+
+maybe('the jumps into our chains: all added in one restore on a fresh node, in kube-proxy\'s order, beside foreign rules; none again; one spelled differently is found by -C', async (t) => {
+  const ns = `mk8s-fj-${process.pid}`;
+  t.is((await run('ip', ['netns', 'add', ns])).code, 0);
+  t.teardown(() => run('ip', ['netns', 'del', ns]));
+  const calls: string[] = [];
+  const exec: Exec = (cmd, args, input) => {
+    calls.push(`${cmd} ${args.filter((a) => a !== '-w' && a !== '5').slice(0, 4).join(' ')}`);
+    return execCommand('ip', ['netns', 'exec', ns, cmd, ...args], input);
+  };
+  const ipt = async (...args: string[]) => execCommand('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', ...args]);
+  await ipt('-t', 'filter', '-A', 'INPUT', '-s', '192.0.2.1/32', '-j', 'DROP'); // somebody else's
+  const applier = new IptablesApplier(exec);
+  await applier.sync(rules(3, 1), true);
+  calls.length = 0;
+  t.is(await applier.ensureJumps(), hookJumps.length);
+  t.is(calls.filter((c) => c.startsWith('iptables ') && c.includes('-C')).length, 0, calls.join('\n'));
+  t.is(calls.filter((c) => c.startsWith('iptables-restore')).length, 1, calls.join('\n'));
+  const list = async (table: string, chain: string) => (await ipt('-t', table, '-S', chain)).stdout.split('\n').filter((l) => l.startsWith('-A '));
+  // Prepended to the built-in chains (the foreign rule after ours), appended to POSTROUTING.
+  t.deepEqual(
+    (await list('filter', 'INPUT')).map((l) => l.split(' -j ')[1]),
+    ['KUBE-NODEPORTS', 'KUBE-EXTERNAL-SERVICES', 'DROP'],
+  );
+  t.deepEqual((await list('nat', 'POSTROUTING')).map((l) => l.split(' -j ')[1]), ['KUBE-POSTROUTING']);
+  calls.length = 0;
+  t.is(await applier.ensureJumps(), 0);
+  t.true(calls.every((c) => c.startsWith('iptables -t')), calls.join('\n'));
+  // A jump to the same target, spelled another way (no comment): iptables -C decides, and it is not ours → added.
+  await ipt('-t', 'nat', '-D', 'PREROUTING', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES');
+  await ipt('-t', 'nat', '-I', 'PREROUTING', '1', '-j', 'KUBE-SERVICES');
+  calls.length = 0;
+  t.is(await applier.ensureJumps(), 1);
+  t.is(calls.filter((c) => c.includes('-C PREROUTING')).length, 1, calls.join('\n'));
+  t.deepEqual((await list('nat', 'PREROUTING')).length, 2);
+});

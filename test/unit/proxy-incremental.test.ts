@@ -91,13 +91,13 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const r = rng(seed);
     const services = new Map<string, KubeObject>();
     const slices = new Map<string, KubeObject>();
-    const inc = new IncrementalRules(node, cfg);
+    let inc = new IncrementalRules(node, cfg);
     inc.rebuild([], []);
     const applied = { filter: new Map(inc.rules.filter), nat: new Map(inc.rules.nat) };
     const nftCfg = { ...cfg, serviceCIDRs: ['10.96.0.0/16'] };
-    const nft = new IncrementalNft(node, nftCfg);
+    let nft = new IncrementalNft(node, nftCfg);
     nft.rebuild([], []);
-    const nftApplied = flatten(nft.rules);
+    let nftApplied = flatten(nft.rules);
     for (let step = 0; step < 150; step++) {
       const i = Math.floor(r() * 12);
       const name = `s${i}`;
@@ -153,6 +153,16 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
       t.deepEqual(nftLines(d.text), nftLines(whole.text), `seed ${seed} step ${step}: nft text`);
       d.commit();
       t.deepEqual(normNft(nftApplied), normNft(flatten(nftRef)), `seed ${seed} step ${step}: nft applied`);
+      // Halfway, as a full sync does: new instances rebuilt from everything; later changes go on from there.
+      if (step === 75) {
+        inc = new IncrementalRules(node, cfg);
+        inc.rebuild(svcList, sliceList);
+        same(t, inc.rules, ref, `seed ${seed} rebuilt`);
+        nft = new IncrementalNft(node, nftCfg);
+        nft.rebuild(svcList, sliceList);
+        nftApplied = flatten(nft.rules);
+        t.deepEqual(normNft(nftApplied), normNft(flatten(nftRef)), `seed ${seed} nft rebuilt`);
+      }
     }
   });
 }
