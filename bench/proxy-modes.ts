@@ -6,8 +6,9 @@
 // text the backend wrote, in the same state (the tools' own floor). Each
 // case is capped in time; writes docs/proxy-modes.svg (sync time against
 // services, both modes) and prints a markdown table.
-// One-change cases: medians of --reps repetitions (default 5), backend and bare alternating.
-//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--cap-s 240] [--reps 5]
+// One-change cases: medians of --reps repetitions (default 5), backend and bare alternating; full syncs:
+// medians of --full-reps (default 3).
+//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--cap-s 240] [--reps 5] [--full-reps 3]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
@@ -25,6 +26,8 @@ const sizes = arg('sizes', '1000,5000,10000').split(',').map(Number);
 const capMs = Number(arg('cap-s', '240')) * 1000;
 // Each one-change case runs this many times (there and back), backend and bare tool alternating; medians reported.
 const reps = Number(arg('reps', '5'));
+// Full syncs from nothing: medians of this many (each on a new backend).
+const fullReps = Number(arg('full-reps', '3'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const node = { name: 'bench-node', ips: ['172.31.168.2'] };
 const cfg = { clusterCIDR: '10.168.0.0/16' };
@@ -104,24 +107,32 @@ async function main() {
         const { services, slices } = objects(n);
         const input = (s: KubeObject[], l: KubeObject[]) => ({ services: s, slices: l, nodes: [], node, cfg });
         const changed = (...names: string[]) => ({ ...emptyChanges(), services: new Set(names.map((x) => `bench/${x}`)) });
-        // Full sync from nothing, then the same text through the bare tool on a fresh namespace state.
-        await backend.start();
-        let t0 = performance.now();
-        await backend.sync(input(services, slices), { full: true, changed: emptyChanges() });
-        const full = performance.now() - t0;
-        const fullCalls = take();
-        await backend.cleanup();
-        take();
-        const bareFull = await replay(ns, fullCalls);
-        push({ mode, n, case: 'full sync', backend: full, bare: bareFull });
-        await backend.cleanup();
+        // Full sync from nothing, then the same text through the bare tool on a fresh namespace state;
+        // --full-reps times (a new backend each time), medians.
+        const fulls: number[] = [];
+        const bares: number[] = [];
+        for (let k = 0; k < fullReps; k++) {
+          backend = createBackend(mode, exec);
+          await backend.start();
+          const t = performance.now();
+          await backend.sync(input(services, slices), { full: true, changed: emptyChanges() });
+          fulls.push(performance.now() - t);
+          const fullCalls = take();
+          await backend.cleanup();
+          take();
+          bares.push(await replay(ns, fullCalls));
+          await backend.cleanup();
+          take();
+          if (performance.now() - started > capMs) break;
+        }
+        push({ mode, n, case: 'full sync', backend: median(fulls), bare: median(bares) });
         backend = createBackend(mode, exec);
         await backend.start();
         await backend.sync(input(services, slices), { full: true, changed: emptyChanges() });
         take();
         if (performance.now() - started > capMs) throw new Error(`cap of ${capMs / 1000} s reached`);
         // No-op.
-        t0 = performance.now();
+        const t0 = performance.now();
         const noop = await backend.sync(input(services, slices), { full: false, changed: emptyChanges() });
         push({ mode, n, case: `no-op sync${noop.changed ? ' (wrote!)' : ''}`, backend: performance.now() - t0, bare: 0 });
         take();

@@ -66,6 +66,8 @@ export interface SyncResult {
 
 export class IptablesApplier {
   private applied: AppliedState | undefined;
+  /** The built-in chains' rules from the last full sync's read (`table/CHAIN`), for the ensureJumps() after it. */
+  private builtins: Map<string, string[]> | undefined;
 
   constructor(
     private readonly exec: Exec = execCommand,
@@ -96,7 +98,10 @@ export class IptablesApplier {
    */
   async ensureJumps(jumps: Jump[] = hookJumps): Promise<number> {
     const keys = [...new Set(jumps.map((j) => `${j.table}/${j.chain}`))];
-    const lists = await Promise.all(keys.map((k) => this.listRules(k.slice(0, k.indexOf('/')) as 'filter' | 'nat', k.slice(k.indexOf('/') + 1))));
+    // Right after a full sync's read, the built-in chains are known; otherwise each is listed.
+    const known = this.builtins;
+    this.builtins = undefined;
+    const lists = await Promise.all(keys.map((k) => known?.get(k) ?? this.listRules(k.slice(0, k.indexOf('/')) as 'filter' | 'nat', k.slice(k.indexOf('/') + 1))));
     const listed = new Map(keys.map((k, i) => [k, lists[i] ?? []]));
     const missing: Jump[] = [];
     for (const j of jumps) {
@@ -149,6 +154,9 @@ export class IptablesApplier {
     const [saved, savedNat] = await Promise.all([this.exec('iptables-save', ['-t', 'filter']), this.exec('iptables-save', ['-t', 'nat'])]);
     if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
     const kernel = parseSave(saved.stdout + savedNat.stdout);
+    // The built-in chains came with it: the next ensureJumps() reads them from here instead of listing each.
+    this.builtins = new Map<string, string[]>();
+    for (const t of ['filter', 'nat'] as const) for (const [c, rs] of kernel[t]) if (!isOurChain(c)) this.builtins.set(`${t}/${c}`, rs);
     for (const t of ['filter', 'nat'] as const) for (const c of [...kernel[t].keys()]) if (!isOurChain(c)) kernel[t].delete(c);
     return kernel;
   }
@@ -163,6 +171,7 @@ export class IptablesApplier {
    */
   async sync(want: Ruleset, full = false, dirty?: DirtyChains): Promise<SyncResult> {
     const t0 = performance.now();
+    this.builtins = undefined; // only this sync's own read may stand in for listing the built-in chains
     // A partial sync that knows which chains it touched diffs and writes only those (IncrementalRules).
     if (!full && this.applied && dirty) {
       const r = renderRestoreDirty(want, this.applied, dirty);
