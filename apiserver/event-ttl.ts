@@ -53,10 +53,12 @@ export class EventExpiry {
       try {
         for (const ev of expiredEvents(this.registry.storage.list('events'), now, this.ttlMs)) {
           try {
-            await this.registry.delete(events, ev.metadata.namespace, ev.metadata.name!);
+            // Only the version judged expired: one seen again meanwhile (count + 1) stays (409, skipped).
+            await this.registry.delete(events, ev.metadata.namespace, ev.metadata.name!, { preconditions: { resourceVersion: ev.metadata.resourceVersion } });
             n++;
           } catch (e) {
-            if ((e as { code?: number }).code !== 404) this.log.warn({ err: (e as Error).message, event: `${ev.metadata.namespace}/${ev.metadata.name}` }, 'expiring an event failed');
+            const code = (e as { code?: number }).code;
+            if (code !== 404 && code !== 409) this.log.warn({ err: (e as Error).message, event: `${ev.metadata.namespace}/${ev.metadata.name}` }, 'expiring an event failed');
           }
         }
         if (n) this.log.info({ deleted: n, ttlSeconds: this.ttlMs / 1000 }, 'expired events deleted');
