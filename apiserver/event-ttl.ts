@@ -11,7 +11,11 @@ const events = findByPlural('', 'events')!;
 
 export const DEFAULT_EVENT_TTL_MS = 60 * 60 * 1000;
 
-/** When an Event was last seen: its newest timestamp of any kind (ms), NaN if it has none. Pure. */
+/**
+ * When an Event was last seen or written: its newest timestamp of any kind, creationTimestamp included
+ * (kube-apiserver's TTL is a lease taken at each write; a recorder stamps lastTimestamp when it updates),
+ * in ms; NaN if it has none. Pure.
+ */
 export function lastSeen(ev: KubeObject): number {
   const times = [ev.lastTimestamp, ev.series?.lastObservedTime, ev.eventTime, ev.firstTimestamp, ev.metadata?.creationTimestamp]
     .filter((x): x is string => typeof x === 'string' && x !== '')
@@ -48,26 +52,29 @@ export class EventExpiry {
 
   /** Delete the expired Events now; resolves to how many went. One sweep at a time. */
   sweep(now = Date.now()): Promise<number> {
-    this.running ??= (async () => {
-      let n = 0;
+    if (this.running) return this.running;
+    // Cleared only once settled (a sweep with nothing to delete settles without ever awaiting).
+    const p = this.deleteExpired(now).finally(() => {
+      if (this.running === p) this.running = undefined;
+    });
+    this.running = p;
+    return p;
+  }
+
+  private async deleteExpired(now: number): Promise<number> {
+    let n = 0;
+    for (const ev of expiredEvents(this.registry.storage.list('events'), now, this.ttlMs)) {
       try {
-        for (const ev of expiredEvents(this.registry.storage.list('events'), now, this.ttlMs)) {
-          try {
-            // Only the version judged expired: one seen again meanwhile (count + 1) stays (409, skipped).
-            await this.registry.delete(events, ev.metadata.namespace, ev.metadata.name!, { preconditions: { resourceVersion: ev.metadata.resourceVersion } });
-            n++;
-          } catch (e) {
-            const code = (e as { code?: number }).code;
-            if (code !== 404 && code !== 409) this.log.warn({ err: (e as Error).message, event: `${ev.metadata.namespace}/${ev.metadata.name}` }, 'expiring an event failed');
-          }
-        }
-        if (n) this.log.info({ deleted: n, ttlSeconds: this.ttlMs / 1000 }, 'expired events deleted');
-      } finally {
-        this.running = undefined;
+        // Only the version judged expired: one seen again meanwhile (count + 1) stays (409, skipped).
+        await this.registry.delete(events, ev.metadata.namespace, ev.metadata.name!, { preconditions: { resourceVersion: ev.metadata.resourceVersion } });
+        n++;
+      } catch (e) {
+        const code = (e as { code?: number }).code;
+        if (code !== 404 && code !== 409) this.log.warn({ err: (e as Error).message, event: `${ev.metadata.namespace}/${ev.metadata.name}` }, 'expiring an event failed');
       }
-      return n;
-    })();
-    return this.running;
+    }
+    if (n) this.log.info({ deleted: n, ttlSeconds: this.ttlMs / 1000 }, 'expired events deleted');
+    return n;
   }
 }
 

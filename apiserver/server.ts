@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   watchRetainMs?: number;
   /** How long an Event lives after it was last seen (ms; default 1 h, kube-apiserver's --event-ttl; 0: forever). */
   eventTtlMs?: number;
+  /** How often expired Events are looked for (ms; default 60 s). */
+  eventSweepMs?: number;
   bookmarkInterval?: number;
   logger?: Logger;
   /** Name used for the kubeconfig's cluster/context. */
@@ -95,7 +97,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     reservedIPs: new Set([nthIp(serviceCidr, 1), nthIp(serviceCidr, 10)]),
   });
   const finalizer = new NamespaceFinalizer(registry, log);
-  const eventExpiry = new EventExpiry(registry, log, o.eventTtlMs ?? DEFAULT_EVENT_TTL_MS);
+  const eventExpiry = new EventExpiry(registry, log, o.eventTtlMs ?? DEFAULT_EVENT_TTL_MS, o.eventSweepMs);
   const kubeletProxy = new KubeletProxy(registry, token, log, { ca: certs.caCert, ...kubeletClient });
   const app = buildHttpServer(registry, {
     token,

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { expiredEvents, lastSeen, parseEventTtl } from '../../apiserver/event-ttl.js';
+import { pino } from 'pino';
+import { EventExpiry, expiredEvents, lastSeen, parseEventTtl } from '../../apiserver/event-ttl.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -29,4 +30,23 @@ test('--event-ttl takes durations as kube-apiserver does and refuses the rest', 
   t.is(parseEventTtl('0s'), 0);
   t.throws(() => parseEventTtl('soon'), { message: /invalid --event-ttl "soon"/ });
   t.throws(() => parseEventTtl('5'), { message: /a duration such as 1h/ });
+});
+
+test('a sweep that finds nothing does not stop the later ones (one sweep at a time, cleared once settled)', async (t) => {
+  const items: any[] = [];
+  const deleted: string[] = [];
+  const registry = {
+    storage: { list: () => items },
+    delete: async (_r: unknown, _ns: string, name: string) => {
+      deleted.push(name);
+      return {};
+    },
+  };
+  const exp = new EventExpiry(registry as any, pino({ level: 'silent' }), 1000);
+  t.is(await exp.sweep(10_000), 0); // nothing there: settles without awaiting anything
+  items.push({ metadata: { name: 'old', namespace: 'default', resourceVersion: '5' }, lastTimestamp: new Date(0).toISOString() });
+  const a = exp.sweep(10_000);
+  t.is(exp.sweep(10_000), a); // while one runs, the same one
+  t.is(await a, 1);
+  t.deepEqual(deleted, ['old']);
 });
