@@ -20,6 +20,14 @@ export interface NftSyncResult {
   ms: number;
 }
 
+/** Rules in the per-service chains plus map and set elements of an applied state. */
+function countApplied(a: AppliedNft): number {
+  let n = a.clusterIPs.size;
+  for (const rs of a.chains.values()) n += rs.length;
+  for (const m of Object.values(a.maps)) n += m.size;
+  return n;
+}
+
 const noTable = (r: ExecResult) => r.code !== 0 && /No such file or directory|does not exist/i.test(r.stderr);
 
 export class NftApplier {
@@ -65,7 +73,7 @@ export class NftApplier {
     // A partial sync that knows the changed services' fragments diffs only those (IncrementalNft).
     if (!full && this.applied && delta && this.applied.fixedKey === fixedKey(want.fixed)) {
       const d = renderDelta(this.applied, delta.before, delta.after);
-      const rules = () => this.ruleCount();
+      const rules = () => countApplied(this.applied!);
       if (d.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: rules(), ms: performance.now() - t0 };
       const res = await this.run(['-f', '-'], d.text);
       if (res.code !== 0) {
@@ -77,12 +85,7 @@ export class NftApplier {
     }
     const partial = !full && this.applied;
     const r = partial ? renderNft(want, this.applied) : renderNft(want, undefined, await this.existing());
-    const count = () => {
-      let n = 0;
-      for (const rs of r.applied.chains.values()) n += rs.length;
-      for (const m of Object.values(r.applied.maps)) n += m.size;
-      return n + r.applied.clusterIPs.size;
-    };
+    const count = () => countApplied(r.applied);
     if (r.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: count(), ms: performance.now() - t0 };
     const res = await this.run(['-f', '-'], r.text);
     if (res.code !== 0) {
@@ -91,16 +94,6 @@ export class NftApplier {
     }
     this.applied = r.applied;
     return { changed: true, chainsWritten: r.chainsWritten, elementsWritten: r.elementsWritten, rules: count(), ms: performance.now() - t0 };
-  }
-
-  /** Rules in the per-service chains plus map and set elements, as last applied. */
-  private ruleCount(): number {
-    const a = this.applied;
-    if (!a) return 0;
-    let n = a.clusterIPs.size;
-    for (const rs of a.chains.values()) n += rs.length;
-    for (const m of Object.values(a.maps)) n += m.size;
-    return n;
   }
 
   /**
