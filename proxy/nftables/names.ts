@@ -3,13 +3,12 @@
 // `affinity-` for sets) and "HASH-ns/name/proto/port[__ip/port]", where HASH
 // is the first 8 characters of base32(sha256(the rest)). Names are at most
 // 256 characters; the base is cut to 240 with "..." (never for IPv4).
-import { createHash } from 'node:crypto';
-import { base32 } from '../../api/kube-proxy-names.js';
+import { sha256Base32 } from '../../api/kube-proxy-names.js';
 
 const nameBaseMax = 256 - 16;
 
 function hashAndTruncate(name: string): string {
-  const out = `${base32(createHash('sha256').update(name).digest()).slice(0, 8)}-${name}`;
+  const out = `${sha256Base32(name, 8)}-${name}`;
   return out.length > nameBaseMax ? `${out.slice(0, nameBaseMax - 3)}...` : out;
 }
 

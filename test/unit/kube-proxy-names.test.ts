@@ -20,3 +20,12 @@ test('chain names match the ones every cluster shows for kubernetes and kube-dns
   t.is(serviceChain(servicePortName('kube-system', 'kube-dns', 'metrics'), 'tcp'), 'KUBE-SVC-JD5MR3NA4I4DYORP');
   t.regex(endpointChain('default/web', 'tcp', '10.244.1.5:80'), /^KUBE-SEP-[A-Z2-7]{16}$/);
 });
+
+test('sha256Base32: the first n characters of base32(sha256(s)), for every n a name takes', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const { sha256Base32 } = await import('../../api/kube-proxy-names.js');
+  for (const s of ['', 'a', 'default/kubernetes:httpstcp', 'ns1/svc1/tcp/p80__10.180.0.1/80', 'ü'.repeat(300)]) {
+    const whole = base32(createHash('sha256').update(s).digest());
+    for (const n of [1, 7, 8, 13, 16, 52]) t.is(sha256Base32(s, n), whole.slice(0, n), `${s.slice(0, 20)} ${n}`);
+  }
+});
