@@ -110,16 +110,18 @@ export class IncrementalRules {
         : [];
       // Shared chains change when this service's lines in them do (or its ports come or go).
       if (!shared) shared = !sameShared(before, after);
-      for (const e of before) this.remove(e, dirty);
-      for (const e of after) this.add(e, dirty);
+      for (const e of before) this.remove(e, dirty, rebuildShared);
+      for (const e of after) this.add(e, dirty, rebuildShared);
       if (after.length) this.bySvc.set(key, after);
       else this.bySvc.delete(key);
     }
+    // A rebuild sorts the order keys once (inserting each into the sorted array would be quadratic).
+    if (rebuildShared) this.sorted = [...this.entries.keys()].sort();
     if (shared) this.rebuildShared(dirty);
     return dirty;
   }
 
-  private remove(e: PortEntry, dirty: DirtyChains): void {
+  private remove(e: PortEntry, dirty: DirtyChains, bulk: boolean): void {
     for (const table of ['filter', 'nat'] as const) {
       for (const chain of e.fragment[table].keys()) {
         if (topLevel[table].has(chain)) continue;
@@ -129,11 +131,12 @@ export class IncrementalRules {
     }
     this.ruleset.owners.delete(e.owner);
     this.entries.delete(e.order);
+    if (bulk) return;
     const i = search(this.sorted, e.order);
     if (this.sorted[i] === e.order) this.sorted.splice(i, 1);
   }
 
-  private add(e: PortEntry, dirty: DirtyChains): void {
+  private add(e: PortEntry, dirty: DirtyChains, bulk: boolean): void {
     for (const table of ['filter', 'nat'] as const) {
       for (const [chain, rules] of e.fragment[table]) {
         if (topLevel[table].has(chain)) continue;
@@ -143,6 +146,7 @@ export class IncrementalRules {
     }
     this.ruleset.owners.set(e.owner, e.fragment.owned);
     this.entries.set(e.order, e);
+    if (bulk) return;
     const i = search(this.sorted, e.order);
     if (this.sorted[i] !== e.order) this.sorted.splice(i, 0, e.order);
   }
