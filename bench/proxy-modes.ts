@@ -8,7 +8,7 @@
 // services, both modes) and prints a markdown table.
 // One-change cases: medians of --reps repetitions (default 5), backend and bare alternating; full syncs:
 // medians of --full-reps (default 3).
-//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--cap-s 240] [--reps 5] [--full-reps 3]
+//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--modes iptables,nftables] [--cap-s 240] [--reps 5] [--full-reps 3]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
@@ -28,6 +28,7 @@ const capMs = Number(arg('cap-s', '240')) * 1000;
 const reps = Number(arg('reps', '5'));
 // Full syncs from nothing: medians of this many (each on a new backend).
 const fullReps = Number(arg('full-reps', '3'));
+const modes = arg('modes', 'iptables,nftables').split(',') as ('iptables' | 'nftables')[];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const node = { name: 'bench-node', ips: ['172.31.168.2'] };
 const cfg = { clusterCIDR: '10.168.0.0/16' };
@@ -63,10 +64,22 @@ interface Call {
 function recorder(ns: string): { exec: Exec; take: () => Call[] } {
   let calls: Call[] = [];
   const exec: Exec = (cmd, args, input) => {
-    if (/iptables-restore$/.test(cmd) || (/nft$/.test(cmd) && args.includes('-f'))) calls.push({ cmd, args, input: input ?? '' });
+    if (/iptables-restore$/.test(cmd) || (/nft$/.test(cmd) && args.includes('-f'))) {
+      const call: Call = { cmd, args, input: typeof input === 'string' ? input : '' };
+      calls.push(call);
+      // Streamed input (a full nftables sync): keep each piece as it passes, so the replay gets the same text.
+      if (input && typeof input !== 'string') input = tee(input, (piece) => (call.input += piece));
+    }
     return execCommand('ip', ['netns', 'exec', ns, cmd, ...args], input);
   };
   return { exec, take: () => ((c) => ((calls = []), c))(calls) };
+}
+
+async function* tee(input: AsyncIterable<string>, keep: (piece: string) => void): AsyncGenerator<string> {
+  for await (const piece of input) {
+    keep(piece);
+    yield piece;
+  }
 }
 
 async function replay(ns: string, calls: Call[]): Promise<number> {
@@ -97,7 +110,7 @@ async function main() {
     console.log(`| ${r.mode} | ${r.n} | ${r.case} | ${fmt(r.backend)} | ${r.bare ? fmt(r.bare) : '—'} | ${r.bare ? (r.backend / r.bare).toFixed(2) : '—'} |`);
   };
   for (const n of sizes) {
-    for (const mode of ['iptables', 'nftables'] as const) {
+    for (const mode of modes) {
       const ns = `mk8s-nft-b${process.pid}`;
       await execCommand('ip', ['netns', 'add', ns]);
       const started = performance.now();

@@ -4,7 +4,8 @@
 // the jumps from the built-in chains, checks cheaply that nobody flushed its
 // tables, and on start takes over the chains a previous proxy left (so a
 // restart has no traffic gap).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import type { Jump, Ruleset } from './rules/desired.js';
 import { isOurChain, jumpTarget, parseSave, renderCleanup, renderRestore, renderRestoreBatches, renderRestoreDirty, ruleCount, sameRules, type AppliedState } from './rules/render.js';
 import type { DirtyChains } from './rules/incremental.js';
@@ -16,21 +17,53 @@ export interface ExecResult {
   stderr: string;
 }
 
-export type Exec = (cmd: string, args: string[], input?: string) => Promise<ExecResult>;
+/**
+ * A command's input: the whole text, or pieces produced while the command
+ * already reads (a full nftables sync computes its ruleset while `nft`
+ * parses what came before).
+ */
+export type ExecInput = string | AsyncIterable<string>;
+
+export type Exec = (cmd: string, args: string[], input?: ExecInput) => Promise<ExecResult>;
 
 export const execCommand: Exec = (cmd, args, input) =>
   new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let closed = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      closed = true;
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
     // A command that exits without reading its input (or never started) must not crash us.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    if (typeof input !== 'string' && input) void pump(child, input, () => closed, (e) => (stderr += `input: ${e.message}\n`));
+    else child.stdin.end(input ?? '');
   });
+
+/**
+ * Write pieces to a child's stdin as they come, waiting for the pipe when it
+ * is full (so the producer and the command run at once). If producing fails,
+ * the child is killed before its input ends: a command that acts on EOF
+ * (nft -f -, iptables-restore) then does nothing.
+ */
+async function pump(child: ChildProcessWithoutNullStreams, pieces: AsyncIterable<string>, closed: () => boolean, fail: (e: Error) => void): Promise<void> {
+  const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  try {
+    for await (const piece of pieces) {
+      if (closed()) return;
+      if (!child.stdin.write(piece)) await Promise.race([once(child.stdin, 'drain'), gone]);
+    }
+    child.stdin.end();
+  } catch (e) {
+    fail(e as Error);
+    child.kill('SIGKILL');
+  }
+}
 
 /** Split an iptables rule into argv, honouring double quotes (comments). */
 export function ruleArgs(rule: string): string[] {
@@ -64,6 +97,14 @@ export interface SyncResult {
   ms: number;
 }
 
+/** A full sync's read of the kernel (IptablesApplier.readKernel). */
+export interface KernelRead {
+  /** Our chains as the kernel holds them. */
+  ours: AppliedState;
+  /** The built-in chains' rules, `table/CHAIN` → rules. */
+  builtins: Map<string, string[]>;
+}
+
 export class IptablesApplier {
   private applied: AppliedState | undefined;
   /** The built-in chains' rules from the last full sync's read (`table/CHAIN`), for the ensureJumps() after it. */
@@ -74,6 +115,11 @@ export class IptablesApplier {
     /** Chains per `iptables-restore --noflush` run when a full sync rewrites many (see renderRestoreBatches). */
     private readonly maxChainsPerRestore = 500,
   ) {}
+
+  /** What the last sync applied (undefined: unknown, the next sync reads the kernel and is full). */
+  get state(): AppliedState | undefined {
+    return this.applied;
+  }
 
   /** Learn the chains a previous proxy left, so the first sync rewrites only what differs. */
   async takeOver(): Promise<number> {
@@ -149,16 +195,24 @@ export class IptablesApplier {
     return res.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).map((l) => l.slice(chain.length + 4));
   }
 
-  /** Our chains as the kernel holds them now (foreign chains left out). */
-  private async readOurs(): Promise<AppliedState> {
-    const [saved, savedNat] = await Promise.all([this.exec('iptables-save', ['-t', 'filter']), this.exec('iptables-save', ['-t', 'nat'])]);
-    if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
-    const kernel = parseSave(saved.stdout + savedNat.stdout);
-    // The built-in chains came with it: the next ensureJumps() reads them from here instead of listing each.
-    this.builtins = new Map<string, string[]>();
-    for (const t of ['filter', 'nat'] as const) for (const [c, rs] of kernel[t]) if (!isOurChain(c)) this.builtins.set(`${t}/${c}`, rs);
-    for (const t of ['filter', 'nat'] as const) for (const c of [...kernel[t].keys()]) if (!isOurChain(c)) kernel[t].delete(c);
-    return kernel;
+  /**
+   * What a full sync reads first: our chains as the kernel holds them now
+   * (foreign chains left out) and the built-in chains' rules. Started by the
+   * backend before it computes the ruleset, so the two `iptables-save` runs
+   * overlap that computation; handed to sync() as a promise.
+   */
+  readKernel(): Promise<KernelRead> {
+    const read = (async () => {
+      const [saved, savedNat] = await Promise.all([this.exec('iptables-save', ['-t', 'filter']), this.exec('iptables-save', ['-t', 'nat'])]);
+      if (saved.code !== 0 || savedNat.code !== 0) throw new Error(`iptables-save failed: ${saved.stderr.trim()} ${savedNat.stderr.trim()}`);
+      const ours = parseSave(saved.stdout + savedNat.stdout);
+      const builtins = new Map<string, string[]>();
+      for (const t of ['filter', 'nat'] as const) for (const [c, rs] of ours[t]) if (!isOurChain(c)) builtins.set(`${t}/${c}`, rs);
+      for (const t of ['filter', 'nat'] as const) for (const c of [...ours[t].keys()]) if (!isOurChain(c)) ours[t].delete(c);
+      return { ours, builtins };
+    })();
+    read.catch(() => undefined); // awaited by sync(); a caller that throws before then must not leave it unhandled
+    return read;
   }
 
   /**
@@ -169,7 +223,7 @@ export class IptablesApplier {
    * never writes a chain that is not ours, so rules another program adds at
    * any moment (even between our read and our write) are never lost.
    */
-  async sync(want: Ruleset, full = false, dirty?: DirtyChains): Promise<SyncResult> {
+  async sync(want: Ruleset, full = false, dirty?: DirtyChains, read?: Promise<KernelRead>): Promise<SyncResult> {
     const t0 = performance.now();
     this.builtins = undefined; // only this sync's own read may stand in for listing the built-in chains
     // A partial sync that knows which chains it touched diffs and writes only those (IncrementalRules).
@@ -196,7 +250,10 @@ export class IptablesApplier {
     let texts: string[];
     let chainsWritten: number;
     if (full || !this.applied) {
-      const r = renderRestoreBatches(want, await this.readOurs(), this.maxChainsPerRestore);
+      const kernel = await (read ?? this.readKernel());
+      // The built-in chains came with the read: the ensureJumps() after this sync uses them instead of listing each.
+      this.builtins = kernel.builtins;
+      const r = renderRestoreBatches(want, kernel.ours, this.maxChainsPerRestore);
       texts = r.texts;
       chainsWritten = r.chainsWritten;
     } else {

@@ -33,6 +33,8 @@ export class IptablesBackend implements ProxyBackend {
     // A full sync (or a new node/config) starts from scratch; a partial one recomputes the changed services.
     const key = `${input.node.name}\0${input.node.ips.join(',')}\0${input.cfg.clusterCIDR}`;
     const fresh = o.full || !this.rules || this.rulesKey !== key;
+    // A full sync reads the kernel first: started now, it runs in its own processes while the rules are computed.
+    const read = o.full || !this.applier.state ? this.applier.readKernel() : undefined;
     if (fresh) {
       this.rules = new IncrementalRules(input.node, input.cfg);
       this.rulesKey = key;
@@ -41,7 +43,7 @@ export class IptablesBackend implements ProxyBackend {
     const rules = this.rules!.rules;
     this.owners = rules.owners;
     // Chains first, then the jumps into them from the built-in chains.
-    const res = await this.applier.sync(rules, o.full, fresh ? undefined : dirty);
+    const res = await this.applier.sync(rules, o.full, fresh ? undefined : dirty, read);
     if (o.full || !this.jumpsChecked) {
       await this.applier.ensureJumps(rules.jumps);
       this.jumpsChecked = true;

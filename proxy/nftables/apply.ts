@@ -4,10 +4,10 @@
 // when nothing changed; deletes the chains and affinity sets that are gone;
 // checks cheaply that the table is still ours; reads the counters back for
 // `explain-route --live`; removes the table on cleanup.
-import type { Exec, ExecResult } from '../apply.js';
+import type { Exec, ExecInput, ExecResult } from '../apply.js';
 import { isAffinitySetName, isServiceChainName } from './names.js';
-import { FAMILY, TABLE, type NftRuleset } from './ruleset.js';
-import { fixedKey, renderCleanup, renderDelta, renderNft, type AppliedNft } from './render.js';
+import { FAMILY, TABLE, type FixedPart, type NftFragment, type NftRuleset } from './ruleset.js';
+import { fixedKey, renderCleanup, renderDelta, renderFull, renderNft, staleText, type AppliedNft, type Existing } from './render.js';
 import type { NftDelta } from './incremental.js';
 import type { LiveRule } from '../rules/live.js';
 
@@ -43,7 +43,7 @@ export class NftApplier {
     return this.applied;
   }
 
-  private async run(args: string[], input?: string): Promise<ExecResult> {
+  private async run(args: string[], input?: ExecInput): Promise<ExecResult> {
     return this.exec(this.nft, args, input);
   }
 
@@ -68,10 +68,11 @@ export class NftApplier {
    * map and deletes whatever per-service chain or set the kernel has that is
    * not wanted (a previous proxy's, or one somebody added).
    */
-  async sync(want: NftRuleset, full = false, delta?: NftDelta): Promise<NftSyncResult> {
+  async sync(want: NftRuleset, full = false, delta?: NftDelta, existing?: Promise<Existing>): Promise<NftSyncResult> {
     const t0 = performance.now();
+    if (full || !this.applied) return this.syncFull(want.fixed, want.services.values(), existing);
     // A partial sync that knows the changed services' fragments diffs only those (IncrementalNft).
-    if (!full && this.applied && delta && this.applied.fixedKey === fixedKey(want.fixed)) {
+    if (delta && this.applied.fixedKey === fixedKey(want.fixed)) {
       const d = renderDelta(this.applied, delta.before, delta.after);
       const rules = () => countApplied(this.applied!);
       if (d.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: rules(), ms: performance.now() - t0 };
@@ -83,8 +84,7 @@ export class NftApplier {
       d.commit();
       return { changed: true, chainsWritten: d.chainsWritten, elementsWritten: d.elementsWritten, rules: rules(), ms: performance.now() - t0 };
     }
-    const partial = !full && this.applied;
-    const r = partial ? renderNft(want, this.applied) : renderNft(want, undefined, await this.existing());
+    const r = renderNft(want, this.applied);
     const count = () => countApplied(r.applied);
     if (r.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: count(), ms: performance.now() - t0 };
     const res = await this.run(['-f', '-'], r.text);
@@ -94,6 +94,33 @@ export class NftApplier {
     }
     this.applied = r.applied;
     return { changed: true, chainsWritten: r.chainsWritten, elementsWritten: r.elementsWritten, rules: count(), ms: performance.now() - t0 };
+  }
+
+  /**
+   * A full sync: rewrite every chain and map and delete whatever per-service
+   * chain or set the kernel has that is not wanted (a previous proxy's, or
+   * one somebody added), in one transaction. The text goes to `nft -f -` as
+   * it is produced from `fragments` (which may be computed lazily, see
+   * IncrementalNft.rebuildLazily), so our work overlaps nft's parsing; the
+   * list of what the kernel has (`existing`, started by the caller before it
+   * computed anything, or now) is needed only for the transaction's end. If
+   * anything fails before the text is complete, nft is killed and commits
+   * nothing.
+   */
+  async syncFull(fixed: FixedPart, fragments: Iterable<NftFragment>, existing?: Promise<Existing>): Promise<NftSyncResult> {
+    const t0 = performance.now();
+    this.applied = undefined; // unknown until this transaction is in
+    const kernel = existing ?? this.existing();
+    kernel.catch(() => undefined); // awaited below, after the body; a failure before then must not go unhandled
+    const full = renderFull(fixed, fragments);
+    async function* input(): AsyncGenerator<string> {
+      yield* full.pieces;
+      yield staleText(full.applied, await kernel);
+    }
+    const res = await this.run(['-f', '-'], input());
+    if (res.code !== 0) throw new Error(`nft -f failed: ${res.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
+    this.applied = full.applied;
+    return { changed: true, chainsWritten: full.stats.chainsWritten, elementsWritten: full.stats.elementsWritten, rules: countApplied(full.applied), ms: performance.now() - t0 };
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Exec } from '../apply.js';
 import type { BackendSyncResult, LiveRules, ProxyBackend, SyncInput, SyncOptions } from '../backend.js';
 import { NftApplier } from './apply.js';
 import { IncrementalNft } from './incremental.js';
-import { ownedBy, type NftConfig } from './ruleset.js';
+import { ownedBy, type NftConfig, type NftFragment } from './ruleset.js';
 
 export class NftablesBackend implements ProxyBackend {
   readonly mode = 'nftables' as const;
@@ -36,14 +36,35 @@ export class NftablesBackend implements ProxyBackend {
     const cfg = { ...input.cfg, ...this.extra };
     const key = JSON.stringify([input.node, cfg]);
     const fresh = o.full || !this.rules || this.rulesKey !== key;
+    if (o.full || !this.applier.state) {
+      // Full: list the kernel's chains (in nft's own process) while the ruleset is computed, and stream the
+      // transaction into nft as each service is computed.
+      const existing = this.applier.existing();
+      existing.catch(() => undefined); // awaited by the applier
+      let fragments: Iterable<NftFragment>;
+      if (fresh) {
+        this.rules = new IncrementalNft(input.node, cfg);
+        this.rulesKey = key;
+        fragments = this.rules.rebuildLazily(input.services, input.slices);
+      } else {
+        this.rules!.update(input.services, input.slices, o.changed.services);
+        fragments = this.rules!.rules.services.values();
+      }
+      try {
+        const res = await this.applier.syncFull(this.rules!.rules.fixed, fragments, existing);
+        return { changed: res.changed, rules: res.rules, written: res.chainsWritten, ms: res.ms };
+      } catch (e) {
+        this.rules = undefined; // a lazy rebuild may have stopped half-way: the next sync starts again
+        throw e;
+      }
+    }
     if (fresh) {
       this.rules = new IncrementalNft(input.node, cfg);
       this.rulesKey = key;
+      this.rules.rebuild(input.services, input.slices);
     }
-    let delta;
-    if (fresh) this.rules!.rebuild(input.services, input.slices);
-    else delta = this.rules!.update(input.services, input.slices, o.changed.services);
-    const res = await this.applier.sync(this.rules!.rules, o.full, delta);
+    const delta = fresh ? undefined : this.rules!.update(input.services, input.slices, o.changed.services);
+    const res = await this.applier.sync(this.rules!.rules, false, delta);
     return { changed: res.changed, rules: res.rules, written: res.chainsWritten, ms: res.ms };
   }
 

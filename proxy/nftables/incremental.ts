@@ -8,7 +8,7 @@ import type { KubeObject } from '../../api/types.js';
 import { portsOf } from '../rules/desired.js';
 import { changedObjects, svcKey } from '../rules/incremental.js';
 import { fixedPart, mapNames, nftPortRules, portKey, type NftConfig, type NftFragment, type NftRuleset } from './ruleset.js';
-import type { ProxyNode } from '../rules/desired.js';
+import type { ProxyNode, ServicePortInfo } from '../rules/desired.js';
 
 /** What a sync changed: the changed services' fragments as they were and as they are. */
 export interface NftDelta {
@@ -50,16 +50,52 @@ export class IncrementalNft {
 
   /** Recompute the services named in `changed` (`ns/name`) from the current objects. */
   update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): NftDelta {
-    return this.recompute(services, slices, new Set(changed), false);
+    return this.recompute(services, slices, new Set(changed));
   }
 
   /** Every service computed, on a new instance, for a full sync (which renders everything: no delta). */
   rebuild(services: KubeObject[], slices: KubeObject[]): void {
-    if (this.bySvc.size) throw new Error('IncrementalNft.rebuild: only on a new instance');
-    this.recompute(services, slices, new Set(services.map(svcKey)), true);
+    for (const _ of this.rebuildLazily(services, slices));
   }
 
-  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>, full: boolean): NftDelta {
+  /**
+   * rebuild() one service port at a time: each fragment is computed when it is
+   * asked for and yielded (in the order of `rules.services`), so a full sync
+   * can hand the first ones to `nft` while it computes the rest. Until the
+   * generator is done the instance holds only what it yielded.
+   */
+  *rebuildLazily(services: KubeObject[], slices: KubeObject[]): Generator<NftFragment, void> {
+    if (this.bySvc.size) throw new Error('IncrementalNft.rebuild: only on a new instance');
+    const want = new Set(services.map(svcKey));
+    const { svcs, own } = changedObjects(services, slices, want);
+    for (const key of want) {
+      const svc = svcs.get(key);
+      if (!svc) continue;
+      const keys: string[] = [];
+      for (const sp of portsOf(svc, own.get(key) ?? [])) {
+        const { pk, f } = this.add(sp);
+        keys.push(pk);
+        this.bySvc.set(key, keys);
+        yield f;
+      }
+    }
+  }
+
+  /** Compute one service port's fragment and enter it: in the ruleset, in servicePorts' order, as a provider of its elements. */
+  private add(sp: ServicePortInfo): { pk: string; f: NftFragment } {
+    const pk = portKey(sp);
+    const f = nftPortRules(sp, this.node, this.cfg);
+    this.ruleset.services.set(pk, f);
+    this.order.set(pk, `${sp.spn}\0${sp.protocol}`);
+    for (const e of elementKeys(f)) {
+      const list = this.providers.get(e);
+      if (list) list.push(pk);
+      else this.providers.set(e, [pk]);
+    }
+    return { pk, f };
+  }
+
+  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>): NftDelta {
     const delta: NftDelta = { before: [], after: [] };
     if (!want.size) return delta;
     const { svcs, own } = changedObjects(services, slices, want);
@@ -87,25 +123,14 @@ export class IncrementalNft {
       if (!svc) continue;
       const keys: string[] = [];
       for (const sp of portsOf(svc, own.get(key) ?? [])) {
-        const pk = portKey(sp);
-        const f = nftPortRules(sp, this.node, this.cfg);
-        this.ruleset.services.set(pk, f);
-        this.order.set(pk, `${sp.spn}\0${sp.protocol}`);
-        for (const e of elementKeys(f)) {
-          if (!full) touched.add(e);
-          const list = this.providers.get(e);
-          if (list) list.push(pk);
-          else this.providers.set(e, [pk]);
-        }
+        const { pk, f } = this.add(sp);
+        for (const e of elementKeys(f)) touched.add(e);
         keys.push(pk);
-        if (!full) {
-          after.push(pk);
-          changedPorts.add(pk);
-        }
+        after.push(pk);
+        changedPorts.add(pk);
       }
       if (keys.length) this.bySvc.set(key, keys);
     }
-    if (full) return delta; // a full sync renders the whole ruleset, not a delta
     // Unchanged ports that share an element with a changed one come along, so the element stays theirs
     // (rendering them changes nothing else: their chains and other elements are as applied).
     const sharing = new Set<string>();

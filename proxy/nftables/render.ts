@@ -89,30 +89,94 @@ export interface Rendered {
  * go when they are not wanted.
  */
 export function renderNft(want: NftRuleset, had?: AppliedNft, existing?: Existing): Rendered {
-  const next = flatten(want);
-  if (!had || had.fixedKey !== next.fixedKey) return renderFull(want, next, existing ?? (had ? { chains: had.chains.keys(), affinity: had.affinity.keys() } : undefined));
-  return renderPartial(next, had);
+  if (!had || had.fixedKey !== fixedKey(want.fixed)) {
+    const full = renderFull(want.fixed, want.services.values());
+    const gone = existing ?? (had ? { chains: had.chains.keys(), affinity: had.affinity.keys() } : undefined);
+    const text = [...full.pieces, staleText(full.applied, gone)].join('');
+    return { text, chainsWritten: full.stats.chainsWritten, elementsWritten: full.stats.elementsWritten, applied: full.applied, empty: false };
+  }
+  return renderPartial(flatten(want), had);
 }
 
-function renderFull(want: NftRuleset, next: AppliedNft, existing?: Existing): Rendered {
-  const out: string[] = [];
-  fixedCommands(want.fixed, out);
-  for (const [s, t] of next.affinity) out.push(affinitySetDecl(s, t));
-  for (const c of next.chains.keys()) out.push(`add chain ${T} ${c}`, `flush chain ${T} ${c}`);
-  const stale = [...(existing?.chains ?? [])].filter((c) => !next.chains.has(c));
-  for (const c of stale) out.push(`flush chain ${T} ${c}`);
-  fixedRules(want.fixed, out);
-  for (const [c, rules] of next.chains) for (const r of rules) out.push(`add rule ${T} ${c} ${r}`);
-  let elements = 0;
-  elementCommands('add', 'cluster-ips', [...next.clusterIPs], out);
-  for (const m of mapNames) {
-    const items = [...next.maps[m]].map(([k, v]) => elemText(k, v));
-    elements += items.length;
-    elementCommands('add', m, items, out);
+/** Fragments per piece of a full sync's text (a piece is what is handed to `nft` at once). */
+const PIECE_FRAGMENTS = 200;
+
+/** A full sync's transaction in pieces, produced as they are asked for (renderFull). */
+export interface FullPieces {
+  /** The text, in pieces; `applied` and `stats` are complete once every piece was taken. */
+  pieces: Generator<string, void>;
+  applied: AppliedNft;
+  stats: { chainsWritten: number; elementsWritten: number };
+}
+
+const emptyApplied = (key: string): AppliedNft => ({
+  fixedKey: key,
+  chains: new Map(),
+  affinity: new Map(),
+  maps: Object.fromEntries(mapNames.map((m) => [m, new Map()])) as AppliedNft['maps'],
+  clusterIPs: new Set(),
+});
+
+/**
+ * The full sync's transaction, but for the chains and sets the kernel had
+ * that are not wanted (staleText, once they are known): the table, every
+ * chain declared and flushed, every rule, every map refilled. It takes the
+ * fragments lazily, so a full sync that streams into `nft -f -` computes
+ * each service while `nft` parses the ones before. Every chain is declared
+ * before any rule is added (a rule jumps only to chains of its own service
+ * or to the fixed ones, but the fixed rules come after the declarations too).
+ */
+export function renderFull(fixed: FixedPart, fragments: Iterable<NftFragment>): FullPieces {
+  const applied = emptyApplied(fixedKey(fixed));
+  const stats = { chainsWritten: 0, elementsWritten: 0 };
+  function* pieces(): Generator<string, void> {
+    let out: string[] = [];
+    const piece = () => {
+      const text = out.length ? out.join('\n') + '\n' : '';
+      out = [];
+      return text;
+    };
+    fixedCommands(fixed, out);
+    yield piece();
+    let n = 0;
+    for (const f of fragments) {
+      addFragment(applied, f);
+      for (const [set, timeout] of f.affinity) out.push(affinitySetDecl(set, timeout));
+      for (const c of f.chains.keys()) out.push(`add chain ${T} ${c}`, `flush chain ${T} ${c}`);
+      if (++n % PIECE_FRAGMENTS === 0) yield piece();
+    }
+    fixedRules(fixed, out);
+    n = 0;
+    for (const [c, rules] of applied.chains) {
+      for (const r of rules) out.push(`add rule ${T} ${c} ${r}`);
+      if (++n % PIECE_FRAGMENTS === 0) yield piece();
+    }
+    yield piece();
+    elementCommands('add', 'cluster-ips', [...applied.clusterIPs], out);
+    let elements = applied.clusterIPs.size;
+    for (const m of mapNames) {
+      const items = [...applied.maps[m]].map(([k, v]) => elemText(k, v));
+      elements += items.length;
+      elementCommands('add', m, items, out);
+    }
+    stats.chainsWritten = applied.chains.size;
+    stats.elementsWritten = elements;
+    yield piece();
   }
-  for (const c of stale) out.push(`delete chain ${T} ${c}`);
-  for (const s of existing?.affinity ?? []) if (!next.affinity.has(s)) out.push(`delete set ${T} ${s}`);
-  return { text: out.join('\n') + '\n', chainsWritten: next.chains.size, elementsWritten: elements + next.clusterIPs.size, applied: next, empty: false };
+  return { pieces: pieces(), applied, stats };
+}
+
+/**
+ * The end of a full sync's transaction: the per-service chains and affinity
+ * sets the kernel has (`existing`) that are not wanted, flushed and then
+ * deleted (nothing wanted refers to them: the maps were refilled, and a
+ * stale chain is referred to only by stale chains, flushed first).
+ */
+export function staleText(applied: AppliedNft, existing?: Existing): string {
+  const stale = [...(existing?.chains ?? [])].filter((c) => !applied.chains.has(c));
+  const out = [...stale.map((c) => `flush chain ${T} ${c}`), ...stale.map((c) => `delete chain ${T} ${c}`)];
+  for (const s of existing?.affinity ?? []) if (!applied.affinity.has(s)) out.push(`delete set ${T} ${s}`);
+  return out.length ? out.join('\n') + '\n' : '';
 }
 
 function renderPartial(next: AppliedNft, had: AppliedNft): Rendered {

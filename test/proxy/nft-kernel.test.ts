@@ -148,6 +148,34 @@ maybe('applier: partial syncs touch only the changed chains; damage is noticed a
   await applier.cleanup(); // no table: no error
 });
 
+maybe('a full sync streams into nft as it computes: a computation that fails half-way commits nothing', async (t) => {
+  const exec = await netns(t, 'st');
+  const applier = new NftApplier(exec, NFT);
+  const [ss, sl] = many(300, 3);
+  await applier.sync(desiredNft(ss, sl, node, nftCfg), true);
+  const before = await handles(exec);
+  // The fragments of a new ruleset, the 250th of them failing: nft has parsed the ones before (the pieces went
+  // to it as they were produced, more than its pipe holds) and must commit none of them.
+  const other = desiredNft(ss, sl.map((s) => ({ ...s, endpoints: (s as any).endpoints.slice(0, 1) })), node, nftCfg);
+  let taken = 0;
+  function* failing() {
+    for (const f of other.services.values()) {
+      if (++taken === 250) throw new Error('computation failed');
+      yield f;
+    }
+  }
+  const err = await t.throwsAsync(applier.syncFull(other.fixed, failing()));
+  t.regex(err!.message, /computation failed/);
+  t.is(taken, 250);
+  t.is(applier.state, undefined, 'the next sync is full');
+  t.deepEqual(await handles(exec), before, 'every rule as before: nothing committed');
+  // The next full sync (here: of the streamed kind, from a lazily computed ruleset) applies whole.
+  const res = await applier.syncFull(other.fixed, other.services.values());
+  t.true(res.changed);
+  t.is(res.chainsWritten, flatten(other).chains.size);
+  t.true(await applier.intact());
+});
+
 maybe('affinity: per-endpoint sets with timeout; a sync keeps them and their entries', async (t) => {
   const exec = await netns(t, 'f');
   const applier = new NftApplier(exec, NFT);
