@@ -7,13 +7,14 @@
 // same run (the process start-up floor).
 // Then, as root with Docker, on a real 2-node cluster from `mk8s up` (its own
 // name, bridge and ranges; torn down at the end, also on failure): (a) the
-// latency from a pod turning Ready (first seen by polling the API every
-// ~50 ms) to its DNAT rule being in the nat table of every node (polled every
-// ~50 ms), over a scale to 50 pods; (b) requests/s from inside client
+// latency from a pod turning Ready (the pod watch event) to its DNAT rule
+// being committed in every node's kernel (`nft monitor rules` in each node's
+// namespace), over a scale to 50 pods, in either proxy mode; (b) requests/s from inside client
 // pods' network namespaces (bench/loadgen, bounded in requests and seconds)
 // through a ClusterIP with one endpoint against straight to that pod IP.
-//   node dist/bench/proxy.js [--max 10000] [--skip-cluster] [--skip-latency] [--skip-rps]
+//   node dist/bench/proxy.js [--max 10000] [--skip-cluster] [--skip-latency] [--skip-rps] [--proxy-mode iptables|nftables]
 //     [--name bpx --bridge mk8sbpx --node-cidr 172.31.227.0/24 --pod-cidr 10.227.0.0/16 --service-cidr 10.114.0.0/16]
+import { spawn } from 'node:child_process';
 import type { KubeObject } from '../api/types.js';
 import { RulesCache, desiredRules } from '../proxy/rules/desired.js';
 import { IptablesApplier, execCommand, type Exec } from '../proxy/apply.js';
@@ -112,6 +113,28 @@ async function main() {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A long-running command's output lines, each with when it arrived; stop() ends the command (its own PID) and waits for it. */
+function follow(cmd: string, args: string[], onLine: (line: string, at: number) => void): { stop(): Promise<void> } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const ended = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const at = performance.now();
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line) onLine(line, at);
+    }
+  });
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      await ended;
+    },
+  };
+}
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
@@ -121,7 +144,7 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 // The cluster's name, bridge and ranges (--name, --bridge, --node-cidr, --pod-cidr, --service-cidr) when the defaults are taken.
-const CP = { name: arg('name', 'bpx'), nodes: 2, bridge: arg('bridge', 'mk8sbpx'), nodeCidr: arg('node-cidr', '172.31.227.0/24'), podCidr: arg('pod-cidr', '10.227.0.0/16'), serviceCidr: arg('service-cidr', '10.114.0.0/16') };
+const CP = { name: arg('name', 'bpx'), nodes: 2, bridge: arg('bridge', 'mk8sbpx'), nodeCidr: arg('node-cidr', '172.31.227.0/24'), podCidr: arg('pod-cidr', '10.227.0.0/16'), serviceCidr: arg('service-cidr', '10.114.0.0/16'), extra: ['--proxy-mode', arg('proxy-mode', 'iptables')] };
 const bpxNodes = [`${CP.name}-control-plane`, `${CP.name}-worker`];
 
 async function clusterBench() {
@@ -174,27 +197,23 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
       await apply(deploy('lat', 1));
       await waitPods('app=lat', 1, 90_000);
       const target = 50;
-      const readyAt = new Map<string, number>(); // pod IP → first seen Ready
-      const ruleAt = bpxNodes.map(() => new Map<string, number>()); // per node: pod IP → first seen in nat
+      const readyAt = new Map<string, number>(); // pod IP → when the API told us it is Ready
+      const ruleAt = bpxNodes.map(() => new Map<string, number>()); // per node: pod IP → when its DNAT rule was committed
       const initial = new Set((await live('app=lat')).map((p) => p.status.podIP as string));
-      let polling = true;
-      const podPoll = (async () => {
-        while (polling) {
-          for (const p of await live('app=lat').catch(() => [])) {
-            const ip = p.status?.podIP;
-            if (ip && isReady(p) && !readyAt.has(ip) && !initial.has(ip)) readyAt.set(ip, performance.now());
-          }
-          await sleep(50);
-        }
-      })();
-      const rulePolls = bpxNodes.map((node, i) => (async () => {
-        while (polling) {
-          const text = (await run('ip', ['netns', 'exec', node, 'iptables-save', '-t', 'nat'])).stdout;
-          const now = performance.now();
-          for (const m of text.matchAll(/--to-destination (\d+\.\d+\.\d+\.\d+):80\b/g)) if (!ruleAt[i].has(m[1])) ruleAt[i].set(m[1], now);
-          await sleep(50);
-        }
-      })());
+      // Both ends are events, not polls: a watch on the pods (the status write that made the pod Ready, as the
+      // API sends it), and `nft monitor rules` in each node's namespace (the kernel announces each rule as its
+      // transaction commits; iptables-nft's rules are nf_tables rules too, so one probe serves both modes).
+      const podWatch = follow('kubectl', ['--kubeconfig', cl.kubeconfig, 'get', '--raw', '/api/v1/namespaces/default/pods?watch=1&labelSelector=app%3Dlat'], (line, at) => {
+        const p = JSON.parse(line).object as KubeObject;
+        const ip = p.status?.podIP;
+        if (ip && isReady(p) && !readyAt.has(ip) && !initial.has(ip)) readyAt.set(ip, at);
+      });
+      const monitors = bpxNodes.map((node, i) =>
+        follow('ip', ['netns', 'exec', node, 'nft', 'monitor', 'rules'], (line, at) => {
+          const m = /dnat to (\d+\.\d+\.\d+\.\d+):80\b/.exec(line);
+          if (m && !ruleAt[i].has(m[1])) ruleAt[i].set(m[1], at);
+        }),
+      );
       const s0 = performance.now();
       await cl.mk8s(['scale', 'deployment', 'lat', `--replicas=${target}`]);
       let scaleErr: unknown;
@@ -206,9 +225,7 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
         scaleErr = e;
       }
       const scaleSeconds = (performance.now() - s0) / 1000;
-      polling = false;
-      await podPoll;
-      await Promise.all(rulePolls);
+      await Promise.all([podWatch, ...monitors].map((f) => f.stop()));
       const all: number[] = [];
       const first: number[] = [];
       let missing = 0;
@@ -226,7 +243,7 @@ spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 80}]}
         console.log(`| Ready seen → DNAT on every node (${all.length} pods${missing ? `, ${missing} never` : ''}) | ${ms(pct(all, 50))} | ${ms(pct(all, 99))} | ${ms(Math.max(...all))} |`);
         console.log(`| Ready seen → DNAT on the first node | ${ms(pct(first, 50))} | ${ms(pct(first, 99))} | ${ms(Math.max(...first))} |`);
       } else console.log(`| (no pod measured${missing ? `, ${missing} without a rule` : ''}) | | | |`);
-      console.log('\n(both sides are polled every ~50 ms: ±50 ms resolution; a negative difference counts as 0)\n');
+      console.log('\n(Ready: the pod watch event reaching the bench; rule: `nft monitor rules` in the node\'s namespace reporting the DNAT rule)\n');
       await cl.mk8s(['scale', 'deployment', 'lat', '--replicas=0']);
     }
 
