@@ -26,24 +26,45 @@ export type ExecInput = string | AsyncIterable<string>;
 
 export type Exec = (cmd: string, args: string[], input?: ExecInput) => Promise<ExecResult>;
 
-export const execCommand: Exec = (cmd, args, input) =>
-  new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let closed = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
+/** A started command: it runs once given its input (and may have been started before that is known: WarmExec). */
+export interface Spawned {
+  /** Give it its input (nothing: none) and wait for it to end. Once only. */
+  run(input?: ExecInput): Promise<ExecResult>;
+  /** Still waiting for its input (not ended, not failed to start). */
+  alive(): boolean;
+}
+
+/** Start a command now; it reads its stdin when run() gives it. */
+export function spawnCommand(cmd: string, args: string[]): Spawned {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let closed = false;
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const result = new Promise<ExecResult>((resolve) => {
+    child.on('error', (e) => {
+      closed = true;
+      resolve({ code: 127, stdout, stderr: stderr + e.message });
+    });
     child.on('close', (code) => {
       closed = true;
       resolve({ code: code ?? 1, stdout, stderr });
     });
-    // A command that exits without reading its input (or never started) must not crash us.
-    child.stdin.on('error', () => undefined);
-    if (typeof input !== 'string' && input) void pump(child, input, () => closed, (e) => (stderr += `input: ${e.message}\n`));
-    else child.stdin.end(input ?? '');
   });
+  // A command that exits without reading its input (or never started) must not crash us.
+  child.stdin.on('error', () => undefined);
+  return {
+    alive: () => !closed && child.exitCode === null && child.signalCode === null,
+    run(input) {
+      if (typeof input !== 'string' && input) void pump(child, input, () => closed, (e) => (stderr += `input: ${e.message}\n`));
+      else child.stdin.end(input ?? '');
+      return result;
+    },
+  };
+}
+
+export const execCommand: Exec = (cmd, args, input) => spawnCommand(cmd, args).run(input);
 
 /**
  * Write pieces to a child's stdin as they come, waiting for the pipe when it

@@ -13,7 +13,8 @@ import { findByPlural } from '../api/resources.js';
 import type { Client } from '../client/http.js';
 import { Informer } from '../client/informer.js';
 import type { InformerView, SharedInformers } from '../client/shared-informers.js';
-import { execCommand, type Exec } from './apply.js';
+import type { Exec } from './apply.js';
+import { WarmExec } from './warm-exec.js';
 import type { ProxyBackend, ProxyMode } from './backend.js';
 import type { ProxyConfig } from './rules/desired.js';
 import { cleanupOtherModes, createBackend } from './backends.js';
@@ -106,7 +107,9 @@ export function proxyConfig(o: Pick<ProxyOptions, 'clusterCIDR' | 'serviceCIDR'>
 
 export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const log = o.logger ?? pino({ level: process.env.MK8S_LOG_LEVEL ?? 'info' });
-  const exec = o.exec ?? execCommand;
+  // The rule-writing commands are started ahead of the syncs that need them (warm-exec.ts).
+  const warm = o.exec ? undefined : new WarmExec();
+  const exec = o.exec ?? warm!.exec;
   const mode = o.mode ?? 'iptables';
   const node = { name: o.nodeName, ips: [o.nodeIP] };
   const cfg = proxyConfig(o);
@@ -204,6 +207,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
       status.close();
       healthChecks.close();
       await dns?.close();
+      await warm?.close();
       // Rules stay in the kernel while the proxy is down (as kube-proxy): a restart takes them over.
     },
   };
