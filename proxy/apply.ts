@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import type { Jump, Ruleset } from './rules/desired.js';
-import { isOurChain, jumpTarget, parseSave, renderCleanup, renderRestore, renderRestoreBatches, renderRestoreDirty, ruleCount, sameRules, type AppliedState } from './rules/render.js';
+import { FullSyncBatches, groupsOf, isOurChain, jumpTarget, parseSave, renderCleanup, renderRestore, renderRestoreDirty, ruleCount, sameRules, type AppliedState, type ChainGroup } from './rules/render.js';
 import type { DirtyChains } from './rules/incremental.js';
 import { hookJumps, topLevelChains } from './rules/desired.js';
 
@@ -133,7 +133,7 @@ export class IptablesApplier {
 
   constructor(
     private readonly exec: Exec = execCommand,
-    /** Chains per `iptables-restore --noflush` run when a full sync rewrites many (see renderRestoreBatches). */
+    /** Chains per `iptables-restore --noflush` run when a full sync rewrites many (see FullSyncBatches). */
     private readonly maxChainsPerRestore = 500,
   ) {}
 
@@ -268,29 +268,79 @@ export class IptablesApplier {
     if (!full && this.applied && sameChains(this.applied, want)) {
       return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
     }
-    let texts: string[];
-    let chainsWritten: number;
-    if (full || !this.applied) {
-      const kernel = await (read ?? this.readKernel());
-      // The built-in chains came with the read: the ensureJumps() after this sync uses them instead of listing each.
-      this.builtins = kernel.builtins;
-      const r = renderRestoreBatches(want, kernel.ours, this.maxChainsPerRestore);
-      texts = r.texts;
-      chainsWritten = r.chainsWritten;
-    } else {
-      const r = renderRestore(want, this.applied);
-      texts = [r.text];
-      chainsWritten = r.chainsWritten;
-    }
-    for (const text of texts) {
-      const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
-      if (res.code !== 0) {
-        this.applied = undefined; // unknown state: the next sync reads the kernel and rewrites what differs
-        throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
-      }
+    if (full || !this.applied) return this.syncFull(read, groupsOf(want), () => want);
+    const r = renderRestore(want, this.applied);
+    const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], r.text);
+    if (res.code !== 0) {
+      this.applied = undefined; // unknown state: the next sync reads the kernel and rewrites what differs
+      throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
     }
     this.applied = { filter: new Map(want.filter), nat: new Map(want.nat) };
-    return { changed: texts.length > 0, chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+    return { changed: true, chainsWritten: r.chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+  }
+
+  /**
+   * A full sync: read our chains from the kernel (`read`, when the caller
+   * started it already), then write those that differ from the wanted ones
+   * and delete the stale ones, with `--noflush` (as kube-proxy, never a
+   * chain that is not ours, so rules another program adds at any moment —
+   * even between our read and our write — are never lost). The per-service
+   * chains come in `groups`, which may be computed as they are asked for
+   * (IncrementalRules.rebuildLazily): each batch of them is written by its
+   * own `iptables-restore` while the next is computed; `final()` gives the
+   * complete ruleset once the groups are done, for the shared chains and the
+   * deletions in the last run (FullSyncBatches).
+   */
+  async syncFull(read: Promise<KernelRead> | undefined, groups: Iterable<ChainGroup>, final: () => Ruleset): Promise<SyncResult> {
+    const t0 = performance.now();
+    this.applied = undefined; // unknown until the last run is in
+    // Until the read is in, the groups computed meanwhile wait (what to write depends on what the kernel has).
+    let batches: FullSyncBatches | undefined;
+    const reading = (read ?? this.readKernel()).then((kernel) => {
+      // The built-in chains came with the read: the ensureJumps() after this sync uses them instead of listing each.
+      this.builtins = kernel.builtins;
+      batches = new FullSyncBatches(kernel.ours, this.maxChainsPerRestore);
+    });
+    reading.catch(() => undefined); // awaited below
+    const waiting: ChainGroup[] = [];
+    const write = async (text: string) => {
+      const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], text);
+      if (res.code !== 0) throw new Error(`iptables-restore failed: ${res.stderr.trim()}`);
+    };
+    let inFlight: Promise<void> | undefined;
+    let runs = 0;
+    const offer = async (g: ChainGroup) => {
+      const text = batches!.add(g);
+      if (!text) return;
+      await inFlight;
+      inFlight = write(text);
+      inFlight.catch(() => undefined); // awaited before the next run or at the end
+      runs++;
+    };
+    let n = 0;
+    try {
+      for (const g of groups) {
+        if (batches) await offer(g);
+        else waiting.push(g);
+        if (batches && waiting.length) for (const w of waiting.splice(0)) await offer(w);
+        // Let the read come in, and a run in flight take its input and end, while the rest is computed.
+        if ((inFlight || !batches) && ++n % 16 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await reading;
+      for (const w of waiting.splice(0)) await offer(w);
+      const want = final();
+      const last = batches!.finish(want);
+      await inFlight;
+      if (last) {
+        await write(last);
+        runs++;
+      }
+      this.applied = { filter: new Map(want.filter), nat: new Map(want.nat) };
+      return { changed: runs > 0, chainsWritten: batches!.chainsWritten, rules: ruleCount(want), ms: performance.now() - t0 };
+    } catch (e) {
+      await inFlight?.catch(() => undefined); // never leave a run behind
+      throw e;
+    }
   }
 
   /** Remove every chain and jump we own (mk8s proxy --cleanup, mk8s down). */

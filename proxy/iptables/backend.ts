@@ -7,6 +7,7 @@ import { IptablesApplier, type Exec } from '../apply.js';
 import type { BackendSyncResult, LiveRules, ProxyBackend, SyncInput, SyncOptions } from '../backend.js';
 import { IncrementalRules } from '../rules/incremental.js';
 import { liveRulesFor } from '../rules/live.js';
+import { groupsOf, type ChainGroup } from '../rules/render.js';
 
 export class IptablesBackend implements ProxyBackend {
   readonly mode = 'iptables' as const;
@@ -33,17 +34,38 @@ export class IptablesBackend implements ProxyBackend {
     // A full sync (or a new node/config) starts from scratch; a partial one recomputes the changed services.
     const key = `${input.node.name}\0${input.node.ips.join(',')}\0${input.cfg.clusterCIDR}`;
     const fresh = o.full || !this.rules || this.rulesKey !== key;
-    // A full sync reads the kernel first: started now, it runs in its own processes while the rules are computed.
-    const read = o.full || !this.applier.state ? this.applier.readKernel() : undefined;
-    if (fresh) {
-      this.rules = new IncrementalRules(input.node, input.cfg);
-      this.rulesKey = key;
+    let res;
+    if (o.full || !this.applier.state) {
+      // Full: the kernel is read (in iptables-save's own processes) while the rules are computed, and each batch
+      // of chains is written while the next is computed.
+      const read = this.applier.readKernel();
+      let groups: Iterable<ChainGroup>;
+      if (fresh) {
+        this.rules = new IncrementalRules(input.node, input.cfg);
+        this.rulesKey = key;
+        groups = this.rules.rebuildLazily(input.services, input.slices);
+      } else {
+        this.rules!.update(input.services, input.slices, o.changed.services);
+        groups = groupsOf(this.rules!.rules);
+      }
+      const rules = this.rules!;
+      try {
+        res = await this.applier.syncFull(read, groups, () => rules.rules);
+      } catch (e) {
+        this.rules = undefined; // a lazy rebuild may have stopped half-way: the next sync starts again
+        throw e;
+      }
+    } else {
+      if (fresh) {
+        this.rules = new IncrementalRules(input.node, input.cfg);
+        this.rulesKey = key;
+      }
+      const dirty = fresh ? this.rules!.rebuild(input.services, input.slices) : this.rules!.update(input.services, input.slices, o.changed.services);
+      res = await this.applier.sync(this.rules!.rules, false, fresh ? undefined : dirty);
     }
-    const dirty = fresh ? this.rules!.rebuild(input.services, input.slices) : this.rules!.update(input.services, input.slices, o.changed.services);
     const rules = this.rules!.rules;
     this.owners = rules.owners;
     // Chains first, then the jumps into them from the built-in chains.
-    const res = await this.applier.sync(rules, o.full, fresh ? undefined : dirty, read);
     if (o.full || !this.jumpsChecked) {
       await this.applier.ensureJumps(rules.jumps);
       this.jumpsChecked = true;

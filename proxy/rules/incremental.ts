@@ -88,37 +88,62 @@ export class IncrementalRules {
 
   /** Recompute the services named in `changed` (`ns/name`) from the current objects; returns the chains touched. */
   update(services: KubeObject[], slices: KubeObject[], changed: Iterable<string>): DirtyChains {
-    return this.recompute(services, slices, new Set(changed), false);
+    return this.recompute(services, slices, new Set(changed));
   }
 
   /** Every service recomputed (on a new instance: everything from scratch, for a full sync). */
   rebuild(services: KubeObject[], slices: KubeObject[]): DirtyChains {
-    // The shared chains always (also with no service port at all: the plumbing).
-    return this.recompute(services, slices, new Set([...services.map(svcKey), ...this.bySvc.keys()]), true);
+    const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
+    for (const _ of this.rebuildLazily(services, slices, dirty));
+    return dirty;
   }
 
-  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>, rebuildShared: boolean): DirtyChains {
-    const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
-    if (!want.size && !rebuildShared) return dirty;
+  /**
+   * rebuild() one service at a time: each service port's chains are computed
+   * when asked for and yielded (they jump only among themselves and to the
+   * plumbing), so a full sync can write the first ones while it computes the
+   * rest; the shared chains are rebuilt once the last is taken. Until the
+   * generator is done the instance holds only what it yielded.
+   */
+  *rebuildLazily(services: KubeObject[], slices: KubeObject[], dirty: DirtyChains = { filter: new Set(), nat: new Set() }): Generator<Fragment, void> {
+    const want = new Set([...services.map(svcKey), ...this.bySvc.keys()]);
     const { svcs, own } = changedObjects(services, slices, want);
-    let shared = rebuildShared;
+    for (const key of want) {
+      const after = this.replace(key, svcs.get(key), own, dirty, true);
+      for (const e of after) yield e.fragment;
+    }
+    // The order keys sorted once (inserting each into the sorted array would be quadratic), then the shared
+    // chains always (also with no service port at all: the plumbing).
+    this.sorted = [...this.entries.keys()].sort();
+    this.rebuildShared(dirty);
+  }
+
+  private recompute(services: KubeObject[], slices: KubeObject[], want: Set<string>): DirtyChains {
+    const dirty: DirtyChains = { filter: new Set(), nat: new Set() };
+    if (!want.size) return dirty;
+    const { svcs, own } = changedObjects(services, slices, want);
+    let shared = false;
     for (const key of want) {
       const before = this.bySvc.get(key) ?? [];
-      const svc = svcs.get(key);
-      const after: PortEntry[] = svc
-        ? portsOf(svc, own.get(key) ?? []).map((sp) => ({ order: `${sp.spn}\0${sp.protocol}`, fragment: portRules(sp, this.node, this.cfg), owner: `${sp.spn}/${sp.protocol}` }))
-        : [];
+      const after = this.replace(key, svcs.get(key), own, dirty, false);
       // Shared chains change when this service's lines in them do (or its ports come or go).
       if (!shared) shared = !sameShared(before, after);
-      for (const e of before) this.remove(e, dirty, rebuildShared);
-      for (const e of after) this.add(e, dirty, rebuildShared);
-      if (after.length) this.bySvc.set(key, after);
-      else this.bySvc.delete(key);
     }
-    // A rebuild sorts the order keys once (inserting each into the sorted array would be quadratic).
-    if (rebuildShared) this.sorted = [...this.entries.keys()].sort();
     if (shared) this.rebuildShared(dirty);
     return dirty;
+  }
+
+  /** Service `key`'s port entries recomputed from its objects (none when it is gone); returns them. */
+  private replace(key: string, svc: KubeObject | undefined, own: Map<string, KubeObject[]>, dirty: DirtyChains, bulk: boolean): PortEntry[] {
+    const before = this.bySvc.get(key) ?? [];
+    const after: PortEntry[] = svc
+      ? portsOf(svc, own.get(key) ?? []).map((sp) => ({ order: `${sp.spn}\0${sp.protocol}`, fragment: portRules(sp, this.node, this.cfg), owner: `${sp.spn}/${sp.protocol}` }))
+      : [];
+    for (const e of before) this.remove(e, dirty, bulk);
+    for (const e of after) this.add(e, dirty, bulk);
+    if (after.length) this.bySvc.set(key, after);
+    else this.bySvc.delete(key);
+    return after;
   }
 
   private remove(e: PortEntry, dirty: DirtyChains, bulk: boolean): void {

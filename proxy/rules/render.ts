@@ -5,7 +5,9 @@
 // other shared chains on every sync), the long shared chains get rule-level
 // edits: on the nf_tables backend a rewrite costs time in proportion to the
 // chain. Pure.
-import { topLevelChains, type Chains, type Ruleset } from './desired.js';
+import { sharedChainsWithPlumbing, topLevelChains, type Chains, type Ruleset } from './desired.js';
+
+const topLevel = { filter: new Set(topLevelChains.filter), nat: new Set(topLevelChains.nat) };
 
 export interface AppliedState {
   filter: Chains;
@@ -140,37 +142,98 @@ function chainRank(chain: string): number {
   return 4;
 }
 
+/** Chains to write in one go: per table, chain → rules. */
+export interface ChainGroup {
+  filter: Chains;
+  nat: Chains;
+}
+
 /**
- * The `--noflush` restore texts that turn `had` (what the kernel holds now,
- * read just before) into `want`, touching only our chains: foreign chains and
- * the built-in ones never appear, so rules another program adds meanwhile
- * stay. iptables-nft's `--noflush` slows down far faster than linearly with
- * the chains declared in one run (1.8.9, 3,000 services: 107 s in one run
- * against 11 s in runs of 500 chains), so a large rewrite is split: endpoint
- * and service chains first (each run complete chains, nothing jumps to them
- * yet or the old version keeps serving), then the shared chains and the
- * deletions of stale chains in the last run. One text when ≤ maxChains
- * chains change (one atomic transaction, as a partial sync).
+ * A full sync's `--noflush` restore texts, built while the ruleset is still
+ * being computed, touching only our chains: foreign chains and the built-in
+ * ones never appear, so rules another program adds meanwhile stay.
+ * iptables-nft's `--noflush` slows down far faster than linearly with the
+ * chains declared in one run (1.8.9, 3,000 services: 107 s in one run
+ * against 11 s in runs of 500 chains), so a large rewrite is split. add()
+ * takes groups of per-service chains that jump only within the group, to the
+ * plumbing, or to earlier groups (a service port's chains, as
+ * IncrementalRules.rebuildLazily yields them; or single chains in jump
+ * order, groupsOf) and hands back a text whenever `maxChains` differ from
+ * what the kernel had — the first one also writes the plumbing (KUBE-MARK-MASQ,
+ * KUBE-POSTROUTING) they jump to; nothing jumps to the new chains yet, or the
+ * old version keeps serving. finish() is the last text: what is left, the
+ * shared chains (KUBE-SERVICES and the others) and the deletions of stale
+ * chains. When no more than `maxChains` differ, finish() alone is the whole
+ * sync: one atomic transaction. Pure, but for `had`, which it brings up to
+ * date with the plumbing it hands out.
  */
-export function renderRestoreBatches(want: Ruleset, had: AppliedState, maxChains = 500): { texts: string[]; chainsWritten: number } {
-  const changed: { table: 'filter' | 'nat'; chain: string }[] = [];
-  for (const table of ['filter', 'nat'] as const) {
-    for (const [chain, rs] of want[table]) if (!sameRules(had[table].get(chain), rs)) changed.push({ table, chain });
+export class FullSyncBatches {
+  private pending: ChainGroup = { filter: new Map(), nat: new Map() };
+  private size = 0;
+  private plumbed = false;
+  /** Chains the last text writes. */
+  private lastWritten = 0;
+  /** Chains written (or to be written by finish()) that differ from what the kernel had. */
+  chainsWritten = 0;
+
+  constructor(
+    private readonly had: AppliedState,
+    private readonly maxChains = 500,
+  ) {}
+
+  add(group: ChainGroup): string | undefined {
+    for (const table of ['filter', 'nat'] as const) {
+      for (const [chain, rules] of group[table]) {
+        if (topLevel[table].has(chain) || sameRules(this.had[table].get(chain), rules)) continue;
+        this.pending[table].set(chain, rules);
+        this.size++;
+      }
+    }
+    if (this.size < this.maxChains) return undefined;
+    const plumbed: Chains = new Map();
+    if (!this.plumbed) {
+      // The plumbing first (the first batch's chains jump to KUBE-MARK-MASQ); finish() then finds it in place.
+      this.plumbed = true;
+      for (const [chain, rules] of sharedChainsWithPlumbing().nat) {
+        if (plumbing.has(chain) && !sameRules(this.had.nat.get(chain), rules)) plumbed.set(chain, rules);
+      }
+      for (const [chain, rules] of plumbed) this.pending.nat.set(chain, rules);
+    }
+    const text = this.take(this.pending, false);
+    for (const [chain, rules] of plumbed) this.had.nat.set(chain, rules);
+    return text;
   }
-  const early = changed.filter((c) => chainRank(c.chain) < 4).sort((a, b) => chainRank(a.chain) - chainRank(b.chain));
-  if (early.length <= maxChains) {
-    const r = renderRestore(want, had);
-    return { texts: r.chainsWritten || hasStale(want, had) ? [r.text] : [], chainsWritten: r.chainsWritten };
+
+  /** The last text (undefined: nothing left to write or delete), against the complete ruleset. */
+  finish(want: Ruleset): string | undefined {
+    for (const table of ['filter', 'nat'] as const) for (const chain of topLevel[table]) if (want[table].has(chain)) this.pending[table].set(chain, want[table].get(chain)!);
+    const stale = hasStale(want, this.had);
+    const text = this.take({ filter: want.filter, nat: want.nat }, true, this.pending);
+    return this.lastWritten || stale ? text : undefined;
   }
-  const texts: string[] = [];
-  const batch = (only: { table: 'filter' | 'nat'; chain: string }[], deletes: boolean) => {
-    const f = renderTable('filter', want.filter, had.filter, { only: new Set(only.filter((c) => c.table === 'filter').map((c) => c.chain)), deletes });
-    const n = renderTable('nat', want.nat, had.nat, { only: new Set(only.filter((c) => c.table === 'nat').map((c) => c.chain)), deletes });
-    texts.push(f.text + n.text);
-  };
-  for (let i = 0; i < early.length; i += maxChains) batch(early.slice(i, i + maxChains), false);
-  batch(changed.filter((c) => chainRank(c.chain) === 4), true);
-  return { texts, chainsWritten: changed.length };
+
+  /** Render the pending chains (looked up in `from`) and start a new batch. */
+  private take(from: ChainGroup, deletes: boolean, only: ChainGroup = from): string {
+    const f = renderTable('filter', from.filter, this.had.filter, { only: new Set(only.filter.keys()), deletes });
+    const n = renderTable('nat', from.nat, this.had.nat, { only: new Set(only.nat.keys()), deletes });
+    this.lastWritten = f.written + n.written;
+    this.chainsWritten += this.lastWritten;
+    this.pending = { filter: new Map(), nat: new Map() };
+    this.size = 0;
+    return f.text + n.text;
+  }
+}
+
+/** A whole ruleset's per-service chains as single-chain groups in jump order (SEP, SVC/SVL, EXT/FW), for FullSyncBatches. */
+export function* groupsOf(want: Ruleset): Generator<ChainGroup, void> {
+  const chains: { table: 'filter' | 'nat'; chain: string }[] = [];
+  for (const table of ['filter', 'nat'] as const) for (const chain of want[table].keys()) if (chainRank(chain) < 4 && !plumbing.has(chain)) chains.push({ table, chain });
+  chains.sort((a, b) => chainRank(a.chain) - chainRank(b.chain));
+  for (const { table, chain } of chains) {
+    const g: ChainGroup = { filter: new Map(), nat: new Map() };
+    g[table].set(chain, want[table].get(chain)!);
+    yield g;
+  }
 }
 
 const hasStale = (want: Ruleset, had: AppliedState) => (['filter', 'nat'] as const).some((t) => [...had[t].keys()].some((c) => isOurChain(c) && !want[t].has(c)));
@@ -218,7 +281,7 @@ export const jumpTarget = (rule: string) => / -j (\S+)/.exec(` ${rule}`)?.[1] ??
 
 /**
  * (No longer used by the applier: it would restore foreign rules from a copy
- * read before, losing any added meanwhile; see renderRestoreBatches.)
+ * read before, losing any added meanwhile; see FullSyncBatches.)
  * Whole-table restore text (for `iptables-restore` without `--noflush`): our
  * chains and hook jumps, plus everything else the tables hold (read from
  * `iptables-save` just before), kept verbatim. iptables-nft's `--noflush`
