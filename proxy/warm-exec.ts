@@ -1,8 +1,8 @@
 // An Exec that has the next run of a command already started. A sync writes
 // its rules through one `iptables-restore --noflush` or `nft -f -` that
 // reads its input on stdin; starting that process is most of a small sync's
-// cost when containers are starting: fork and exec then wait behind the
-// cgroup and mm locks that container starts take (measured on the 2-core
+// cost when containers are starting: fork and exec then wait on the kernel,
+// not on the CPU (renicing did not help; measured on the 2-core
 // machine while 50 pods started: /bin/true took 24–473 ms to run; an
 // iptables-restore started ahead answered a 2-chain change in a median of
 // ~65 ms against ~200 ms started on demand; docs/proxy.md). So a command
