@@ -447,10 +447,12 @@ e2e(`on SIGTERM a server finishes the request in flight and answers new ones unt
   t.regex(slowOut.stdout, /POST \/slow/);
   t.true(slowOut.stdout.endsWith('hello'), slowOut.stdout);
   t.regex(loopOut.stdout, /ok=\d+ fail=0/, loopOut.stdout);
-  // Done once the slow request finished and nothing came for 1 s: well before the 20 s grace period
-  // (the bound leaves room for a machine busy with the other e2e files: 8.5 s was seen under load).
-  t.true(seconds >= 2.5 && seconds < 15, `stopped after ${seconds} s`);
-  t.is((await mustDocker(['inspect', '-f', '{{.State.ExitCode}}', echo.name])).trim(), '0');
+  // Done once the slow request finished and nothing came for 1 s, before the 20 s grace period: had Docker
+  // killed it at the end of the grace period, the exit code would be 137, not 0. How long the requests kept
+  // coming depends on the machine: each of the 20 is a new curl and a new sleep in the toolbox, and while
+  // other tests start containers, starting processes waits on the kernel (8.5 s and 15.4 s were seen).
+  t.true(seconds >= 2.5 && seconds < 20, `stopped after ${seconds} s`);
+  t.is((await mustDocker(['inspect', '-f', '{{.State.ExitCode}}', echo.name])).trim(), '0', 'drained, not killed at the end of the grace period');
   const logs = await docker(['logs', echo.name]);
   t.regex(logs.stdout + logs.stderr, /echo-server\.handler: SIGTERM: draining/);
   t.regex(logs.stdout + logs.stderr, /echo-server\.handler: drained after/);
