@@ -244,7 +244,7 @@ export class IptablesApplier {
    * never writes a chain that is not ours, so rules another program adds at
    * any moment (even between our read and our write) are never lost.
    */
-  async sync(want: Ruleset, full = false, dirty?: DirtyChains, read?: Promise<KernelRead>): Promise<SyncResult> {
+  async sync(want: Ruleset, full = false, dirty?: DirtyChains): Promise<SyncResult> {
     const t0 = performance.now();
     this.builtins = undefined; // only this sync's own read may stand in for listing the built-in chains
     // A partial sync that knows which chains it touched diffs and writes only those (IncrementalRules).
@@ -268,7 +268,7 @@ export class IptablesApplier {
     if (!full && this.applied && sameChains(this.applied, want)) {
       return { changed: false, chainsWritten: 0, rules: ruleCount(want), ms: performance.now() - t0 };
     }
-    if (full || !this.applied) return this.syncFull(read, groupsOf(want), () => want);
+    if (full || !this.applied) return this.syncFull(undefined, groupsOf(want), () => want);
     const r = renderRestore(want, this.applied);
     const res = await this.exec('iptables-restore', ['-w', '5', '--noflush'], r.text);
     if (res.code !== 0) {

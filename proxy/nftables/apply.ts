@@ -68,9 +68,9 @@ export class NftApplier {
    * map and deletes whatever per-service chain or set the kernel has that is
    * not wanted (a previous proxy's, or one somebody added).
    */
-  async sync(want: NftRuleset, full = false, delta?: NftDelta, existing?: Promise<Existing>): Promise<NftSyncResult> {
+  async sync(want: NftRuleset, full = false, delta?: NftDelta): Promise<NftSyncResult> {
     const t0 = performance.now();
-    if (full || !this.applied) return this.syncFull(want.fixed, want.services.values(), existing);
+    if (full || !this.applied) return this.syncFull(want.fixed, want.services.values());
     // A partial sync that knows the changed services' fragments diffs only those (IncrementalNft).
     if (delta && this.applied.fixedKey === fixedKey(want.fixed)) {
       const d = renderDelta(this.applied, delta.before, delta.after);
