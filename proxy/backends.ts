@@ -5,6 +5,7 @@ import { execCommand, type Exec } from './apply.js';
 import { proxyModes, type ProxyBackend, type ProxyMode } from './backend.js';
 import { IptablesBackend } from './iptables/backend.js';
 import { NftablesBackend } from './nftables/backend.js';
+import type { NftTransactions } from './nftables/session.js';
 
 /** The nft binary (npm's node_modules/.bin/nft, @vercel/nft, may shadow it on PATH). */
 export const nftBinary = existsSync('/usr/sbin/nft') ? '/usr/sbin/nft' : 'nft';
@@ -16,12 +17,18 @@ export function parseProxyMode(s: string | undefined): ProxyMode {
   throw new Error(`unknown proxy mode "${v}" (choose one of: ${proxyModes.join(', ')})`);
 }
 
-type BackendFactory = (exec: Exec, log?: Logger) => ProxyBackend;
+/** What a backend may use besides running commands. */
+export interface BackendExtras {
+  /** The nftables mode's long-lived `nft -i` for partial syncs (nftables/session.ts). */
+  nftSession?: NftTransactions;
+}
+
+type BackendFactory = (exec: Exec, log?: Logger, extras?: BackendExtras) => ProxyBackend;
 
 /** The backend of each mode built in (undefined: not available in this build). */
 const factories: Record<ProxyMode, BackendFactory | undefined> = {
   iptables: (exec, log) => new IptablesBackend(exec, log),
-  nftables: (exec, log) => new NftablesBackend(exec, log, nftBinary),
+  nftables: (exec, log, extras) => new NftablesBackend(exec, log, nftBinary, {}, extras?.nftSession),
 };
 
 /** Undefined when `mode` can run here, else a one-line reason. */
@@ -29,10 +36,10 @@ export function modeUnavailable(mode: ProxyMode): string | undefined {
   return factories[mode] ? undefined : `proxy mode ${mode} is not available in this build yet (use iptables)`;
 }
 
-export function createBackend(mode: ProxyMode, exec: Exec = execCommand, log?: Logger): ProxyBackend {
+export function createBackend(mode: ProxyMode, exec: Exec = execCommand, log?: Logger, extras?: BackendExtras): ProxyBackend {
   const make = factories[mode];
   if (!make) throw new Error(modeUnavailable(mode));
-  return make(exec, log);
+  return make(exec, log, extras);
 }
 
 /**

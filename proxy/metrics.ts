@@ -10,6 +10,8 @@ export class ProxyMetrics {
   syncs = 0;
   noopSyncs = 0;
   syncFailures = 0;
+  /** The nftables mode's `nft -i` (nftables/session.ts): transactions it applied, warm-ups it ran. */
+  nftSession: { transactions: number; warmed: number } | undefined;
 
   observeSync(seconds: number, rules: number, changed: boolean): void {
     this.n++;
@@ -46,6 +48,16 @@ export class ProxyMetrics {
       '# TYPE kubeproxy_sync_proxy_rules_iptables_restore_failures_total counter',
       `kubeproxy_sync_proxy_rules_iptables_restore_failures_total ${this.syncFailures}`,
     ];
+    if (this.nftSession) {
+      lines.push(
+        '# HELP mk8s_proxy_nft_session_transactions_total Partial syncs applied through the long-lived nft -i',
+        '# TYPE mk8s_proxy_nft_session_transactions_total counter',
+        `mk8s_proxy_nft_session_transactions_total ${this.nftSession.transactions}`,
+        '# HELP mk8s_proxy_nft_session_warmups_total Warm-up lines run by the long-lived nft -i between syncs (its cache reloaded)',
+        '# TYPE mk8s_proxy_nft_session_warmups_total counter',
+        `mk8s_proxy_nft_session_warmups_total ${this.nftSession.warmed}`,
+      );
+    }
     return lines.join('\n') + '\n';
   }
 }

@@ -15,9 +15,10 @@ import { Informer } from '../client/informer.js';
 import type { InformerView, SharedInformers } from '../client/shared-informers.js';
 import type { Exec } from './apply.js';
 import { WarmExec } from './warm-exec.js';
+import { NftSession } from './nftables/session.js';
 import type { ProxyBackend, ProxyMode } from './backend.js';
 import type { ProxyConfig } from './rules/desired.js';
-import { cleanupOtherModes, createBackend } from './backends.js';
+import { cleanupOtherModes, createBackend, nftBinary } from './backends.js';
 import { ProxyChangeTracker } from './changes.js';
 import { HealthCheckServers, startStatusServer } from './health.js';
 import { LbAnnouncer } from './lb-announcer.js';
@@ -113,8 +114,11 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const mode = o.mode ?? 'iptables';
   const node = { name: o.nodeName, ips: [o.nodeIP] };
   const cfg = proxyConfig(o);
-  const backend: ProxyBackend = createBackend(mode, exec, log);
+  // The nftables mode's partial syncs go through one long-lived `nft -i` (nftables/session.ts).
+  const nftSession = !o.exec && mode === 'nftables' ? new NftSession([nftBinary]) : undefined;
+  const backend: ProxyBackend = createBackend(mode, exec, log, { nftSession });
   const metrics = new ProxyMetrics();
+  metrics.nftSession = nftSession;
   const resyncMs = o.resyncMs ?? 30_000;
 
   // Safety: a ClusterIP without a rule must never leave the machine.
@@ -208,6 +212,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
       healthChecks.close();
       await dns?.close();
       await warm?.close();
+      await nftSession?.close();
       // Rules stay in the kernel while the proxy is down (as kube-proxy): a restart takes them over.
     },
   };

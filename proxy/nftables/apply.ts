@@ -7,7 +7,8 @@
 import type { Exec, ExecInput, ExecResult } from '../apply.js';
 import { isAffinitySetName, isServiceChainName } from './names.js';
 import { FAMILY, TABLE, type FixedPart, type NftFragment, type NftRuleset } from './ruleset.js';
-import { fixedKey, renderCleanup, renderDelta, renderFull, renderNft, staleText, type AppliedNft, type Existing } from './render.js';
+import { fixedKey, renderCleanup, renderDelta, renderFull, renderNft, staleText, warmLine, type AppliedNft, type Existing } from './render.js';
+import type { NftTransactions } from './session.js';
 import type { NftDelta } from './incremental.js';
 import type { LiveRule } from '../rules/live.js';
 
@@ -33,9 +34,14 @@ const noTable = (r: ExecResult) => r.code !== 0 && /No such file or directory|do
 export class NftApplier {
   private applied: AppliedNft | undefined;
 
+  /**
+   * `session`: a long-lived `nft -i` for the partial syncs (session.ts);
+   * without one (or for text it cannot take) every sync is an `nft -f -`.
+   */
   constructor(
     private readonly exec: Exec,
     readonly nft = '/usr/sbin/nft',
+    private readonly session?: NftTransactions,
   ) {}
 
   /** What the last sync applied (undefined: unknown, the next sync is full). */
@@ -45,6 +51,17 @@ export class NftApplier {
 
   private async run(args: string[], input?: ExecInput): Promise<ExecResult> {
     return this.exec(this.nft, args, input);
+  }
+
+  /** One partial sync's transaction: through the session when it takes it, else `nft -f -`. */
+  private async write(text: string): Promise<ExecResult> {
+    return (await this.session?.apply(text)) ?? this.run(['-f', '-'], text);
+  }
+
+  /** After a sync went in: let the session load nft's cache before the next one needs it. */
+  private warm(): void {
+    const line = this.session && this.applied && warmLine(this.applied);
+    if (line) void this.session!.warm(line);
   }
 
   /**
@@ -76,23 +93,25 @@ export class NftApplier {
       const d = renderDelta(this.applied, delta.before, delta.after);
       const rules = () => countApplied(this.applied!);
       if (d.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: rules(), ms: performance.now() - t0 };
-      const res = await this.run(['-f', '-'], d.text);
+      const res = await this.write(d.text);
       if (res.code !== 0) {
         this.applied = undefined;
         throw new Error(`nft -f failed: ${res.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
       }
       d.commit();
+      this.warm();
       return { changed: true, chainsWritten: d.chainsWritten, elementsWritten: d.elementsWritten, rules: rules(), ms: performance.now() - t0 };
     }
     const r = renderNft(want, this.applied);
     const count = () => countApplied(r.applied);
     if (r.empty) return { changed: false, chainsWritten: 0, elementsWritten: 0, rules: count(), ms: performance.now() - t0 };
-    const res = await this.run(['-f', '-'], r.text);
+    const res = await this.write(r.text);
     if (res.code !== 0) {
       this.applied = undefined; // unknown state: the next sync is full
       throw new Error(`nft -f failed: ${res.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
     }
     this.applied = r.applied;
+    this.warm();
     return { changed: true, chainsWritten: r.chainsWritten, elementsWritten: r.elementsWritten, rules: count(), ms: performance.now() - t0 };
   }
 
@@ -120,6 +139,7 @@ export class NftApplier {
     const res = await this.run(['-f', '-'], input());
     if (res.code !== 0) throw new Error(`nft -f failed: ${res.stderr.trim().split('\n').slice(0, 4).join(' | ')}`);
     this.applied = full.applied;
+    this.warm();
     return { changed: true, chainsWritten: full.stats.chainsWritten, elementsWritten: full.stats.elementsWritten, rules: countApplied(full.applied), ms: performance.now() - t0 };
   }
 

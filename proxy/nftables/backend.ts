@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Exec } from '../apply.js';
 import type { BackendSyncResult, LiveRules, ProxyBackend, SyncInput, SyncOptions } from '../backend.js';
 import { NftApplier } from './apply.js';
+import type { NftTransactions } from './session.js';
 import { IncrementalNft } from './incremental.js';
 import { ownedBy, type NftConfig, type NftFragment } from './ruleset.js';
 
@@ -20,8 +21,9 @@ export class NftablesBackend implements ProxyBackend {
     private readonly log?: Logger,
     nft = '/usr/sbin/nft',
     private readonly extra: Partial<NftConfig> = {},
+    session?: NftTransactions,
   ) {
-    this.applier = new NftApplier(exec, nft);
+    this.applier = new NftApplier(exec, nft, session);
   }
 
   async start(): Promise<void> {

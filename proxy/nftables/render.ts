@@ -167,6 +167,21 @@ export function renderFull(fixed: FixedPart, fragments: Iterable<NftFragment>): 
 }
 
 /**
+ * A transaction that changes nothing in a table we applied and needs the
+ * same nft cache as a sync's commands (the table with its chains, sets and
+ * objects, and set elements): the table re-declared (a no-op on an existing
+ * table) and a ClusterIP re-added to `cluster-ips` (a no-op: it is there).
+ * If the table is gone the line fails whole and creates nothing; an element
+ * somebody deleted is put back as we applied it. NftSession runs it after a sync so the next one finds nft's cache
+ * loaded (session.ts). Undefined without a ClusterIP. Pure.
+ */
+export function warmLine(applied: AppliedNft): string | undefined {
+  const first = applied.clusterIPs.values().next();
+  if (first.done) return undefined;
+  return `add table ${T} { } ; add element ${T} cluster-ips { ${first.value} }`;
+}
+
+/**
  * The end of a full sync's transaction: the per-service chains and affinity
  * sets the kernel has (`existing`) that are not wanted, flushed and then
  * deleted (nothing wanted refers to them: the maps were refilled, and a

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { execCommand, type Exec } from '../../proxy/apply.js';
 import { NftApplier, parseChainListing } from '../../proxy/nftables/apply.js';
 import { desiredNft } from '../../proxy/nftables/ruleset.js';
-import { flatten } from '../../proxy/nftables/render.js';
+import { flatten, warmLine } from '../../proxy/nftables/render.js';
+import { NftSession } from '../../proxy/nftables/session.js';
 import { golden } from '../helpers/golden.js';
 import { cases, cfg, many, node, slice } from '../helpers/proxy-cases.js';
 import { repoRoot, run } from '../../testkit/process.js';
@@ -21,11 +22,17 @@ const canAct = process.getuid?.() === 0 && (await run(NFT, ['--version'])).code 
 const maybe = canAct ? test.serial : test.serial.skip;
 const nftCfg = { ...cfg, serviceCIDRs: ['10.96.0.0/12'] };
 
-async function netns(t: { teardown: (f: () => unknown) => void; is: (a: unknown, b: unknown, m?: string) => void }, tag: string): Promise<Exec> {
+type T = { teardown: (f: () => unknown) => void; is: (a: unknown, b: unknown, m?: string) => void };
+
+async function netns(t: T, tag: string): Promise<Exec> {
+  return (await namespace(t, tag)).exec;
+}
+
+async function namespace(t: T, tag: string): Promise<{ ns: string; exec: Exec }> {
   const ns = `mk8s-nft-${tag}-${process.pid}`.slice(0, 40);
   t.is((await run('ip', ['netns', 'add', ns])).code, 0, `ip netns add ${ns}`);
   t.teardown(() => run('ip', ['netns', 'del', ns]));
-  return (cmd, args, input) => execCommand('ip', ['netns', 'exec', ns, cmd, ...args], input);
+  return { ns, exec: (cmd, args, input) => execCommand('ip', ['netns', 'exec', ns, cmd, ...args], input) };
 }
 
 /** The table as `nft -j` lists it, without handles (they differ run to run). */
@@ -224,4 +231,89 @@ maybe('switching modes: each mode removes the other one\'s rules (cleanupOtherMo
   await back.sync(input, { full: true, changed: emptyChanges() });
   saved = (await exec('iptables-save', [])).stdout;
   t.regex(saved, /KUBE-NODEPORTS/);
+});
+
+/** The table as listed, without handles; and whether a process is alive. */
+const listed = async (exec: Exec) => normalized((await exec(NFT, ['-j', 'list', 'ruleset'])).stdout);
+const alive = (pid: number | undefined) => {
+  try {
+    return pid !== undefined && (process.kill(pid, 0), true);
+  } catch {
+    return false;
+  }
+};
+
+maybe('session: one nft -i applies transactions whole, reports errors and stays, warms up without changing anything, restarts after a kill, ends on close', async (t) => {
+  const { ns, exec } = await namespace(t, 'i');
+  const session = new NftSession(['ip', 'netns', 'exec', ns, NFT]);
+  t.teardown(() => session.close());
+  const ok = await session.apply('add table ip kube-proxy { comment "rules for kube-proxy" ; }\nadd set ip kube-proxy cluster-ips { type ipv4_addr ; }\nadd element ip kube-proxy cluster-ips { 10.96.0.1 }\n');
+  t.is(ok?.code, 0, ok?.stderr);
+  t.regex((await exec(NFT, ['list', 'set', 'ip', 'kube-proxy', 'cluster-ips'])).stdout, /10\.96\.0\.1/);
+  const pid = session.pid;
+  t.true(alive(pid));
+
+  // A failing transaction: nft's error comes back, and nothing of it was committed (not its first command either).
+  const bad = await session.apply('add chain ip kube-proxy first\nadd element ip kube-proxy no-such-set { 1.2.3.4 }\n');
+  t.is(bad?.code, 1);
+  t.regex(bad!.stderr, /Error: .*No such file or directory/);
+  t.regex(bad!.stderr, /no-such-set/);
+  t.not((await exec(NFT, ['list', 'chain', 'ip', 'kube-proxy', 'first'])).code, 0, 'the batch was not committed');
+  t.is(session.pid, pid, 'the same nft goes on');
+  t.is((await session.apply('add chain ip kube-proxy next\n'))?.code, 0);
+
+  // What it does not take: a transaction longer than its line, or a comment that a joined line would swallow.
+  t.is(new NftSession(['true'], { maxLine: 10 }).apply('add chain ip kube-proxy long-name\n'), undefined);
+  t.is(session.apply('add chain ip kube-proxy x # why\nadd chain ip kube-proxy y\n'), undefined);
+
+  // The warm-up line changes nothing (the table keeps its comment, the set its element); on a deleted table it
+  // fails whole and creates nothing.
+  const before = await listed(exec);
+  const line = warmLine({ fixedKey: '', chains: new Map(), affinity: new Map(), maps: {} as any, clusterIPs: new Set(['10.96.0.1']) })!;
+  await session.warm(line);
+  await session.warm(line);
+  t.is(session.warmed, 2);
+  t.deepEqual(await listed(exec), before);
+  t.is((await exec(NFT, ['delete', 'table', 'ip', 'kube-proxy'])).code, 0);
+  await session.warm(line);
+  t.deepEqual(await listed(exec), [], 'no table created by the warm-up');
+
+  // nft killed: the next transaction gets a new one (the first may report the loss: the applier then syncs in full).
+  process.kill(pid!, 'SIGKILL');
+  let r = await session.apply('add table ip kube-proxy\n');
+  if (r?.code !== 0) r = await session.apply('add table ip kube-proxy\n');
+  t.is(r?.code, 0, r?.stderr);
+  t.not(session.pid, pid);
+  t.is((await exec(NFT, ['list', 'table', 'ip', 'kube-proxy'])).code, 0);
+
+  // close(): nft gets EOF and is gone.
+  const last = session.pid;
+  await session.close();
+  t.false(alive(last));
+  t.is(session.apply('add table ip kube-proxy\n'), undefined, 'closed: for nft -f');
+});
+
+maybe('applier with a session: partial syncs go through nft -i and leave the table nft -f leaves', async (t) => {
+  const a = await namespace(t, 'ia');
+  const b = await namespace(t, 'ib');
+  const session = new NftSession(['ip', 'netns', 'exec', a.ns, NFT]);
+  t.teardown(() => session.close());
+  const withSession = new NftApplier(a.exec, NFT, session);
+  const plain = new NftApplier(b.exec, NFT);
+  const [ss, sl] = many(200, 2);
+  const steps: Array<[typeof ss, typeof sl]> = [
+    [ss, sl],
+    [ss.slice(0, 150), sl.slice(0, 150)],
+    [ss.slice(0, 150), sl.slice(0, 150).map((s, i) => (i === 7 ? slice('s00007', [{ port: 80 }], [{ ip: '10.244.0.14', node: 'mk8s-worker' }]) : s))],
+    [[...ss.slice(0, 150), ...many(201, 1, new Set(Array.from({ length: 200 }, (_, i) => i)))[0]], [...sl.slice(0, 150), ...many(201, 1, new Set(Array.from({ length: 200 }, (_, i) => i)))[1]]],
+  ];
+  for (const [i, [s2, l2]] of steps.entries()) {
+    const want = desiredNft(s2, l2, node, nftCfg);
+    await withSession.sync(want, i === 0);
+    await plain.sync(want, i === 0);
+    t.deepEqual(await listed(a.exec), await listed(b.exec), `step ${i}`);
+  }
+  t.is(session.transactions, 3, 'every partial sync went through the session');
+  t.true(session.warmed >= 1, 'and the cache was warmed between syncs');
+  t.true(await withSession.intact());
 });

@@ -149,6 +149,18 @@ serial('MetalLB\'s legacy config from tutorial 000: the pool outside the node ne
   t.truthy(back);
 });
 
+if (mode === 'nftables') {
+  serial('nftables mode: each node\'s partial syncs went through its long-lived nft -i, warmed between syncs (/metrics)', async (t) => {
+    for (const ip of nodeIPs) {
+      const r = await run('curl', ['-s', '--max-time', '5', `http://${ip}:10256/metrics`]);
+      t.is(r.code, 0, r.stderr);
+      const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? -1);
+      t.true(count('mk8s_proxy_nft_session_transactions_total') > 0, `${ip}: ${r.stdout.slice(-600)}`);
+      t.true(count('mk8s_proxy_nft_session_warmups_total') > 0, ip);
+    }
+  });
+}
+
 serial('explain-route --live shows each node\'s rules for the service with packet counters', async (t) => {
   const r = await c.mk8s(['explain-route', 'svc/benjamintoll', '--live']);
   t.is(r.code, 0, r.stderr);
