@@ -8,13 +8,20 @@
 // services, both modes) and prints a markdown table.
 // One-change cases: medians of --reps repetitions (default 5), backend and bare alternating; full syncs:
 // medians of --full-reps (default 3).
-//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--modes iptables,nftables] [--cap-s 240] [--reps 5] [--full-reps 3]
+// The nftables backend writes its partial syncs through a long-lived `nft -i` (proxy/nftables/session.ts),
+// as the proxy does; before each timed change the session is warmed (its cache reloaded, as it is between a
+// proxy's syncs), since the bare tool's replays in between are another program's writes. `--no-session`:
+// every write through `nft -f -`.
+//   node dist/bench/proxy-modes.js [--sizes 1000,5000,10000] [--modes iptables,nftables] [--cap-s 240] [--reps 5] [--full-reps 3] [--no-session]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
 import { execCommand, type Exec } from '../proxy/apply.js';
 import type { ProxyBackend } from '../proxy/backend.js';
-import { createBackend } from '../proxy/backends.js';
+import { createBackend, nftBinary } from '../proxy/backends.js';
+import type { NftablesBackend } from '../proxy/nftables/backend.js';
+import { warmLine } from '../proxy/nftables/render.js';
+import { NftSession, type NftTransactions } from '../proxy/nftables/session.js';
 import { emptyChanges } from '../proxy/changes.js';
 import { repoRoot } from '../testkit/process.js';
 
@@ -29,6 +36,7 @@ const reps = Number(arg('reps', '5'));
 // Full syncs from nothing: medians of this many (each on a new backend).
 const fullReps = Number(arg('full-reps', '3'));
 const modes = arg('modes', 'iptables,nftables').split(',') as ('iptables' | 'nftables')[];
+const useSession = !process.argv.includes('--no-session');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const node = { name: 'bench-node', ips: ['172.31.168.2'] };
 const cfg = { clusterCIDR: '10.168.0.0/16' };
@@ -61,7 +69,7 @@ interface Call {
 }
 
 /** An exec into the namespace that records the writes (iptables-restore, nft -f) so the bare tool can replay them. */
-function recorder(ns: string): { exec: Exec; take: () => Call[] } {
+function recorder(ns: string): { exec: Exec; take: () => Call[]; record: (c: Call) => void } {
   let calls: Call[] = [];
   const exec: Exec = (cmd, args, input) => {
     if (/iptables-restore$/.test(cmd) || (/nft$/.test(cmd) && args.includes('-f'))) {
@@ -72,7 +80,19 @@ function recorder(ns: string): { exec: Exec; take: () => Call[] } {
     }
     return execCommand('ip', ['netns', 'exec', ns, cmd, ...args], input);
   };
-  return { exec, take: () => ((c) => ((calls = []), c))(calls) };
+  return { exec, take: () => ((c) => ((calls = []), c))(calls), record: (c) => calls.push(c) };
+}
+
+/** A session whose transactions are recorded as the `nft -f -` calls the bare tool replays. */
+function recordedSession(ns: string, record: (c: Call) => void): NftSession & NftTransactions {
+  const session = new NftSession(['ip', 'netns', 'exec', ns, nftBinary]);
+  const apply = session.apply.bind(session);
+  session.apply = (text: string) => {
+    const r = apply(text);
+    if (r) record({ cmd: nftBinary, args: ['-f', '-'], input: text });
+    return r;
+  };
+  return session;
 }
 
 async function* tee(input: AsyncIterable<string>, keep: (piece: string) => void): AsyncGenerator<string> {
@@ -114,9 +134,23 @@ async function main() {
       const ns = `mk8s-nft-b${process.pid}`;
       await execCommand('ip', ['netns', 'add', ns]);
       const started = performance.now();
+      const sessions: NftSession[] = [];
       try {
-        const { exec, take } = recorder(ns);
-        let backend: ProxyBackend = createBackend(mode, exec);
+        const { exec, take, record } = recorder(ns);
+        const make = (): ProxyBackend => {
+          if (mode !== 'nftables' || !useSession) return createBackend(mode, exec);
+          const s = recordedSession(ns, record);
+          sessions.push(s);
+          return createBackend(mode, exec, undefined, { nftSession: s });
+        };
+        // Before a timed change: the session's cache reloaded, as it is between a proxy's syncs.
+        const settle = async () => {
+          const s = sessions.at(-1);
+          const state = (backend as NftablesBackend).applier?.state;
+          const line = state && warmLine(state);
+          if (s && line) await s.warm(line);
+        };
+        let backend: ProxyBackend = make();
         const { services, slices } = objects(n);
         const input = (s: KubeObject[], l: KubeObject[]) => ({ services: s, slices: l, nodes: [], node, cfg });
         const changed = (...names: string[]) => ({ ...emptyChanges(), services: new Set(names.map((x) => `bench/${x}`)) });
@@ -125,7 +159,7 @@ async function main() {
         const fulls: number[] = [];
         const bares: number[] = [];
         for (let k = 0; k < fullReps; k++) {
-          backend = createBackend(mode, exec);
+          backend = make();
           await backend.start();
           const t = performance.now();
           await backend.sync(input(services, slices), { full: true, changed: emptyChanges() });
@@ -139,7 +173,7 @@ async function main() {
           if (performance.now() - started > capMs) break;
         }
         push({ mode, n, case: 'full sync', backend: median(fulls), bare: median(bares) });
-        backend = createBackend(mode, exec);
+        backend = make();
         await backend.start();
         await backend.sync(input(services, slices), { full: true, changed: emptyChanges() });
         take();
@@ -155,6 +189,7 @@ async function main() {
           const ours: number[] = [];
           const bare: number[] = [];
           for (let k = 0; k < reps; k++) {
+            await settle();
             const t1 = performance.now();
             await there();
             ours.push(performance.now() - t1);
@@ -188,6 +223,7 @@ async function main() {
       } catch (e) {
         console.log(`| ${mode} | ${n} | stopped: ${(e as Error).message.slice(0, 120)} | | | |`);
       } finally {
+        for (const s of sessions) await s.close();
         await execCommand('ip', ['netns', 'del', ns]);
       }
     }
