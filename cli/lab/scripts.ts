@@ -62,7 +62,12 @@ export function runScript(file: string, o: ScriptOptions): Promise<ScriptResult>
     process.on('exit', onExit);
     const settle = (r: ScriptResult) => {
       clearTimeout(timer);
-      if (killLater) clearTimeout(killLater);
+      if (killLater) {
+        // Stopped (timeout or signal) and bash is gone: whatever of its group outlived SIGTERM goes now, not in 2 s
+        // (we may exit before then). A background job caught between fork and exec when SIGTERM came can survive it.
+        clearTimeout(killLater);
+        killGroup('SIGKILL');
+      }
       for (const [sig, h] of handlers) process.off(sig, h);
       process.off('exit', onExit);
       resolve(r);
