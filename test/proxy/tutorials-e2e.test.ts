@@ -69,8 +69,12 @@ async function moreAnswers(answers: unknown[], n: number, timeoutMs = 30_000): P
   await eventually(() => answers.length >= want, timeoutMs, 20);
 }
 
-/** A POST from the host whose body comes `holdMs` after its headers: a request in flight for that long. */
-function slowPost(ip: string, port: number, holdMs: number, timeoutMs = 4000): Promise<{ body?: string; error?: string }> {
+/**
+ * A POST from the host whose body comes `holdMs` after its headers: a request in flight for that long. What the
+ * scale test checks of it is that it is not reset or refused, not how fast it is: its timeout is generous, since
+ * under a full suite's load on 2 cores an answer can take seconds.
+ */
+function slowPost(ip: string, port: number, holdMs: number, timeoutMs = 10_000): Promise<{ body?: string; error?: string }> {
   return new Promise((resolve) => {
     const req = http.request({ host: ip, port, path: '/slow', method: 'POST', agent: false, timeout: timeoutMs, headers: { 'Content-Length': '4' } }, (res) => {
       let body = '';
@@ -359,7 +363,16 @@ serial('scale 3→1→3 under a host request loop: answers only from live endpoi
     t.is(fails(slowDown), 0, `${fails(slowDown)} of ${slowDown.length} requests in flight failed while scaling 3→1`);
     // (In flight: sent after the scale command, or still unanswered when the API showed its pod's endpoint gone.)
     t.true(slowDown.some((x) => x.pod && !survivor.includes(x.pod) && (x.t >= tDown || x.end! > (removedAt.get(x.pod) ?? Infinity))), 'some requests in flight were on the pods that went');
-    t.is(fails(slow), 0, `slow requests: ${fails(slow)} of ${slow.length} failed`);
+    // Scaling up, a new pod may be sent requests before its server listens (no readiness probe: Ready when its container
+    // runs, as in Kubernetes), and the faster the proxies' syncs, the likelier: few may fail then, as in the GET loop;
+    // none anywhere else.
+    const slowUp = slow.filter((x) => x.t >= tUp && x.t < settled2);
+    const slowElse = slow.filter((x) => !slowUp.includes(x));
+    t.log(`slow requests scaling up: ${slowUp.length}, ${fails(slowUp)} failed; errors: ${slowUp.filter((x) => x.error).map((x) => `${x.error} (${x.end! - x.t} ms)`).join(', ') || 'none'}`);
+    t.true(fails(slowUp) <= Math.max(1, Math.floor(slowUp.length * 0.05)), `${fails(slowUp)} of ${slowUp.length} slow requests failed scaling up`);
+    const when = (x: Answer) => (x.t < tDown ? 'before' : x.t < settled1 ? '3→1' : x.t < tUp ? 'at 1' : x.t < settled2 ? '1→3' : 'at 3');
+    const failed = slowElse.filter((x) => x.error).map((x) => `${x.error} (${when(x)}, ${x.end! - x.t} ms)`);
+    t.is(failed.length, 0, `slow requests outside the scale-up: ${failed.length} of ${slowElse.length} failed: ${failed.join(', ')}`);
     t.is(fails(steady1), 0);
     t.is(fails(steady3), 0);
     t.true(fails(phase(0, tDown)) === 0, 'none before the change');
