@@ -19,6 +19,7 @@ import { proxyFlags, proxyOptions } from '../proxy/main.js';
 import { startProxy } from '../proxy/server.js';
 import type { Command, Ctx } from '../cli/context.js';
 import type { FlagSpec } from '../cli/flags.js';
+import { startIdleGc } from './idle-gc.js';
 
 /** The kubelet's flags, then the proxy's that the kubelet has not (node name, IP, kubeconfig and certificates are the same). */
 export const nodeFlags: FlagSpec[] = [...kubeletFlags, ...proxyFlags.filter((p) => p.name !== 'cleanup' && !kubeletFlags.some((k) => k.name === p.name))];
@@ -35,6 +36,8 @@ async function run(ctx: Ctx): Promise<number> {
     return 1;
   }
   const [kubelet, proxy] = await Promise.all([startKubelet({ ...ko, informers }), startProxy({ ...po, informers })]);
+  // After a burst (pods created and deleted), one full collection when the process goes quiet (idle-gc.ts).
+  startIdleGc({ onCollect: (before, after) => logger.debug({ rssMB: [Math.round(before / 2 ** 20), Math.round(after / 2 ** 20)] }, 'idle: heap collected') });
   logger.info({ node: ko.nodeName, informers: informers.informers().map((i) => i.resource.plural) }, 'mk8s node running: kubelet, proxy and node-local DNS');
   let stopping = false;
   const stop = async () => {

@@ -18,6 +18,7 @@ import { PoolRoutes } from './pool-routes.js';
 import { parseFlags, type FlagSpec } from '../cli/flags.js';
 import { storageOption } from '../cli/commands/apiserver.js';
 import { parseEventTtl } from '../apiserver/event-ttl.js';
+import { startIdleGc } from './idle-gc.js';
 
 /** The flags `mk8s up` passes (cluster/up.ts clusterProcesses), parsed by the one CLI parser. */
 const flagSpecs: FlagSpec[] = [
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
   const nodeCidr = flag('node-cidr');
   const poolRoutes = bridge && nodeCidr ? new PoolRoutes({ client, bridge, nodeCidr, excluded: [flag('service-cidr') ?? '10.96.0.0/12', flag('pod-cidr') ?? '10.244.0.0/16'], lbPoolOption: flag('lb-pool'), logger }) : undefined;
   await poolRoutes?.start();
+  // After a burst (pods created and deleted), one full collection when the process goes quiet (idle-gc.ts).
+  startIdleGc({ onCollect: (before, after) => logger.debug({ rssMB: [Math.round(before / 2 ** 20), Math.round(after / 2 ** 20)] }, 'idle: heap collected') });
   logger.info({ url: server.url }, 'control plane ready');
   const stop = async () => {
     await poolRoutes?.stop().catch(() => undefined);
