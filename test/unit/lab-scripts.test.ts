@@ -14,20 +14,32 @@ import { eventually } from '../../testkit/api.js';
 // up to 0.5 s to run), and once, in CI, a SIGTERMed sleep outlived a 5-s wait.
 const GONE_WITHIN_MS = 30_000;
 
-/** Running: it exists and is not a zombie (a killed orphan waits for PID 1 to reap it, which here may take a while). */
+/** /proc/PID/stat after "(comm) ": [state, ppid, …]; field 22 of the file (index 19 here) is the start time. */
+const statFields = (pid: number): string[] | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+};
+const started = new Map<number, string>();
+/**
+ * Running: it exists, is not a zombie (a killed orphan waits for PID 1 to reap it, which here may take a while),
+ * and is the same process as when first asked about (its start time): under a full suite's load a reaped PID
+ * can be given to a new process within seconds.
+ */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  try {
-    // /proc/PID/stat: "pid (comm) state …"; Z is a zombie, X dead.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
+  const f = statFields(pid);
+  if (!f || /^[ZX]$/.test(f[0])) return false;
+  const first = started.get(pid);
+  if (first === undefined) started.set(pid, f[19]);
+  return first === undefined || first === f[19];
 };
 
 function scriptDir(t: { teardown(fn: () => void): void }, body: string): { dir: string; file: string } {
