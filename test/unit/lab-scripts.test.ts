@@ -14,33 +14,23 @@ import { eventually } from '../../testkit/api.js';
 // up to 0.5 s to run), and once, in CI, a SIGTERMed sleep outlived a 5-s wait.
 const GONE_WITHIN_MS = 30_000;
 
-/** /proc/PID/stat after "(comm) ": [state, ppid, …]; field 22 of the file (index 19 here) is the start time. */
-const statFields = (pid: number): string[] | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-};
-const started = new Map<number, string>();
 /**
- * Running: it exists, is not a zombie (a killed orphan waits for PID 1 to reap it, which here may take a while),
- * and is the same process as when first asked about (its start time): under a full suite's load a reaped PID
- * can be given to a new process within seconds.
+ * The script's background job runs `sleep` with an argument no other process has, so "it still runs" means: this
+ * PID's command line is that sleep. A reaped PID handed to another process does not count (under a full suite's
+ * load that happens within seconds), nor a zombie or a process already past releasing its memory on the way out
+ * (its command line reads empty): its PID 1 here may be slow to reap orphans.
  */
-const alive = (pid: number) => {
+const sleepArg = () => `299.${String(process.pid).slice(-3)}${Math.floor(Math.random() * 1e6)}`;
+const readProc = (pid: number, file: string): string => {
   try {
-    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
-    return false;
+    return '';
   }
-  const f = statFields(pid);
-  if (!f || /^[ZX]$/.test(f[0])) return false;
-  const first = started.get(pid);
-  if (first === undefined) started.set(pid, f[19]);
-  return first === undefined || first === f[19];
 };
+const running = (pid: number, arg: string) => readProc(pid, 'cmdline') === `sleep\0${arg}\0`;
+/** What the process is, for a failure message: its /proc status lines that say where it is. */
+const where = (pid: number) => readProc(pid, 'status').split('\n').filter((l) => /^(Name|State|PPid|SigBlk|SigIgn|SigCgt):/.test(l)).join('; ') || 'gone';
 
 function scriptDir(t: { teardown(fn: () => void): void }, body: string): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mk8s-script-'));
@@ -51,19 +41,21 @@ function scriptDir(t: { teardown(fn: () => void): void }, body: string): { dir: 
 }
 
 test('a script past its timeout is stopped with everything it started', async (t) => {
-  const { dir, file } = scriptDir(t, `sleep 300 &\necho $! > ${'$'}PWD/child.pid\nwait\n`);
+  const arg = sleepArg();
+  const { dir, file } = scriptDir(t, `sleep ${arg} &\necho $! > ${'$'}PWD/child.pid\nwait\n`);
   const t0 = Date.now();
   const r = await runScript(file, { cwd: dir, env: process.env, timeoutSeconds: 1 });
   t.true(r.timedOut);
   t.true(Date.now() - t0 < GONE_WITHIN_MS, 'stopped long before the 300-s sleep of the script');
   const { readFileSync } = await import('node:fs');
   const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-  await eventually(() => !alive(pid), GONE_WITHIN_MS);
-  t.false(alive(pid), 'the background sleep went with the script');
+  await eventually(() => !running(pid, arg), GONE_WITHIN_MS).catch(() => undefined);
+  t.false(running(pid, arg), `the background sleep went with the script (${where(pid)})`);
 });
 
 test('SIGINT to the process running a script (Ctrl-C) stops the script\'s group', async (t) => {
-  const { dir, file } = scriptDir(t, `sleep 300 &\necho $! > ${'$'}PWD/child.pid\nwait\n`);
+  const arg = sleepArg();
+  const { dir, file } = scriptDir(t, `sleep ${arg} &\necho $! > ${'$'}PWD/child.pid\nwait\n`);
   const runner = join(dir, 'runner.mjs');
   const mod = new URL('../../cli/lab/scripts.js', import.meta.url).href;
   writeFileSync(runner, `import { runScript } from '${mod}';\nconst r = await runScript(${JSON.stringify(file)}, { cwd: ${JSON.stringify(dir)}, env: process.env, timeoutSeconds: 300 });\nconsole.log('done', r.code);\n`);
@@ -73,11 +65,13 @@ test('SIGINT to the process running a script (Ctrl-C) stops the script\'s group'
   const { existsSync, readFileSync } = await import('node:fs');
   await eventually(() => existsSync(join(dir, 'child.pid')) && readFileSync(join(dir, 'child.pid'), 'utf8').trim() !== '', 10_000);
   const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-  t.true(alive(pid));
+  // Interrupted once the job runs sleep (not while its shell is between fork and exec).
+  await eventually(() => running(pid, arg), 10_000).catch(() => undefined);
+  t.true(running(pid, arg), `the sleep runs (${where(pid)})`);
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  await eventually(() => !alive(pid), GONE_WITHIN_MS);
-  t.false(alive(pid), 'the script\'s background process is gone');
+  await eventually(() => !running(pid, arg), GONE_WITHIN_MS).catch(() => undefined);
+  t.false(running(pid, arg), `the script's background process is gone (${where(pid)}; runner said ${JSON.stringify(out)}, exit ${code})`);
   t.regex(out, /^done \d+/);
   t.is(code, 130, 'mk8s reports the interruption');
 });
