@@ -25,6 +25,7 @@ import { exec } from './exec.js';
 import { LABEL as LABELS } from '../kubelet/runtime.js';
 import { composeControlPlaneArgv, composeEnv, composeNode, composeNodeAgents, controlPlaneIp, hostKubeconfig, type ComposeEnv } from './compose-layout.js';
 import { parseProxyMode } from '../proxy/backends.js';
+import { longRunningEnv } from './process-env.js';
 
 const READY_FILE = '/run/mk8s-ready';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +65,7 @@ async function waitForApi(kubeconfig: string, timeoutMs: number, alive: () => bo
 
 async function controlPlane(e: ComposeEnv): Promise<void> {
   await rm(READY_FILE, { force: true });
-  const child = spawn(process.execPath, composeControlPlaneArgv(e, controlPlaneEntry, process.execPath).slice(1), { stdio: 'inherit' });
+  const child = spawn(process.execPath, composeControlPlaneArgv(e, controlPlaneEntry, process.execPath).slice(1), { stdio: 'inherit', env: longRunningEnv(process.env) });
   let exited = false;
   child.on('exit', (code, signal) => {
     exited = true;
@@ -116,7 +117,7 @@ class Supervised {
   stopping = false;
   constructor(readonly role: string, readonly argv: string[]) {}
   start(): void {
-    const child = spawn(this.argv[0], this.argv.slice(1), { stdio: 'inherit' });
+    const child = spawn(this.argv[0], this.argv.slice(1), { stdio: 'inherit', env: longRunningEnv(process.env) });
     this.child = child;
     // Its PID (the host's: nodes share the host's PID namespace), for `kill` by PID.
     if (child.pid) writeFile(`/run/mk8s-${this.role}.pid`, `${child.pid}\n`).catch(() => undefined);

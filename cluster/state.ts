@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import type { ClusterLayout } from './layout.js';
+import { longRunningEnv } from './process-env.js';
 
 export function mk8sHome(): string {
   return process.env.MK8S_HOME ?? join(homedir(), '.mk8s');
@@ -103,7 +104,7 @@ export async function spawnDetached(spec: ProcessSpec): Promise<RecordedProcess>
   await mkdir(dirname(spec.log), { recursive: true });
   const fd = openSync(spec.log, 'a');
   try {
-    const child = spawn(spec.argv[0], spec.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    const child = spawn(spec.argv[0], spec.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env: longRunningEnv(process.env) });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
       child.once('spawn', () => resolve(child.pid!));
