@@ -7,7 +7,7 @@
 // own, so their parsing does not eat the server's CPU; every watcher must
 // receive every event (a dropped or lagging watcher would flatter the
 // server), checked at the end of each step.
-//   node dist/bench/watch-fanout.js [--writers 20] [--watchers 0,200] [--seconds 10] [--storage level|etcd] [--batch-ms 5] [--parse] [--floor]
+//   node dist/bench/watch-fanout.js [--writers 20] [--watchers 0,200] [--seconds 10] [--storage level|etcd] [--batch-ms 5] [--watches-per-ms 10] [--parse] [--floor]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { findByPlural } from '../api/resources.js';
 import { Client, resourcePath } from '../client/http.js';
 import { startTestApi } from '../testkit/api.js';
-import { defaultWatchLimits } from '../apiserver/watch-stream.js';
+import { defaultWatchLimits, type WatchLimits } from '../apiserver/watch-stream.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -161,7 +161,7 @@ async function waitLine(lines: AsyncIterator<string>, want: (l: string) => boole
  * open watch the same line, padded to the bytes of a real event, gathered as the API server gathers them (one write
  * per watcher per batch window). What is left is what the bytes cost: TLS and loopback TCP to 200 sockets.
  */
-async function startFloor(cert: string, key: string, eventBytes: number, batchWindowMs: number): Promise<{ url: string; close(): Promise<void> }> {
+async function startFloor(cert: string, key: string, eventBytes: number, window: Pick<WatchLimits, 'batchWindowMs' | 'watchesPerWindowMs'>): Promise<{ url: string; close(): Promise<void> }> {
   const open = new Set<import('node:http').ServerResponse>();
   let pending = '';
   let sentinel = '';
@@ -195,7 +195,7 @@ async function startFloor(cert: string, key: string, eventBytes: number, batchWi
       pending += line;
       if (!scheduled) {
         scheduled = true;
-        const wait = lastWrite + batchWindowMs - performance.now();
+        const wait = lastWrite + Math.max(window.batchWindowMs, open.size / window.watchesPerWindowMs) - performance.now();
         if (wait > 0) setTimeout(flush, wait);
         else setImmediate(flush);
       }
@@ -228,7 +228,8 @@ async function main(): Promise<void> {
   process.env.MK8S_TEST_STORAGE = arg('storage', 'level');
   // One machine, many watches from one address: the per-client watch cap is raised, the drop budget kept.
   const batchWindowMs = Number(arg('batch-ms', String(defaultWatchLimits.batchWindowMs)));
-  const api = await startTestApi({ watchLimits: { bufferBytes: 8 * 1024 * 1024, perClient: 10_000, batchWindowMs } });
+  const watchesPerWindowMs = Number(arg('watches-per-ms', String(defaultWatchLimits.watchesPerWindowMs)));
+  const api = await startTestApi({ watchLimits: { bufferBytes: 8 * 1024 * 1024, perClient: 10_000, batchWindowMs, watchesPerWindowMs } });
   const cfg: Cfg = { server: api.server.url, token: api.server.token, caCert: api.server.caCert };
   const parse = process.argv.includes('--parse');
   const rows: string[] = [];
@@ -262,9 +263,9 @@ async function main(): Promise<void> {
     const ratio = baseline ? `${((res.perSecond / baseline) * 100).toFixed(0)}%` : '—';
     rows.push(`| ${label} | ${n} | ${Math.round(res.perSecond)} | ${ratio} | ${res.p50.toFixed(1)} ms | ${res.p99.toFixed(1)} ms | ${serverCpu.toFixed(0)}% | ${delay} | ${delivered} |`);
   };
-  let eventBytes = 0;
-  let cert = '';
-  let key = '';
+  let eventBytes: number;
+  let cert: string;
+  let key: string;
   try {
     for (const [i, n] of steps.entries()) {
       const ns = `fanout-${i}`;
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
     await api.close();
   }
   if (process.argv.includes('--floor')) {
-    const floor = await startFloor(cert, key, eventBytes, batchWindowMs);
+    const floor = await startFloor(cert, key, eventBytes, { batchWindowMs, watchesPerWindowMs });
     const fcfg: Cfg = { ...cfg, server: floor.url };
     const fclient = new Client(fcfg);
     try {
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
       await floor.close();
     }
   }
-  console.log(`\n${nWriters} writers, ${seconds} s per step, storage ${process.env.MK8S_TEST_STORAGE}, watch batch window ${batchWindowMs} ms, watchers ${process.argv.includes('--parse') ? 'parse every event' : 'count lines (every 10th parses)'}\n`);
+  console.log(`\n${nWriters} writers, ${seconds} s per step, storage ${process.env.MK8S_TEST_STORAGE}, watch batch window ${batchWindowMs} ms or 1 ms per ${watchesPerWindowMs} watches open, watchers ${process.argv.includes('--parse') ? 'parse every event' : 'count lines (every 10th parses)'}\n`);
   console.log('| server | watchers | creates/s | of no-watcher | p50 | p99 | server CPU | delivery p50 / p99 | events delivered (a watch ended = dropped) |\n|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
