@@ -29,6 +29,11 @@ export interface WatchLimits {
 
 export const defaultWatchLimits: WatchLimits = { bufferBytes: 8 * 1024 * 1024, perClient: 100, batchWindowMs: 5, watchesPerWindowMs: 10 };
 
+/** The batch window with `open` watches open: the configured one, or longer with many watches open. */
+export function batchWindowFor(limits: Pick<WatchLimits, 'batchWindowMs' | 'watchesPerWindowMs'>, open: number): number {
+  return Math.max(limits.batchWindowMs, open / limits.watchesPerWindowMs);
+}
+
 export class WatchStreams {
   private readonly open = new Set<WatchStream>();
   private readonly perClient = new Map<string, number>();
@@ -69,9 +74,9 @@ export class WatchStreams {
     return this.open.size;
   }
 
-  /** The batch window now: the configured one, or longer with many watches open. */
+  /** The batch window now (batchWindowFor). */
   batchWindowMs(): number {
-    return Math.max(this.limits.batchWindowMs, this.open.size / this.limits.watchesPerWindowMs);
+    return batchWindowFor(this.limits, this.open.size);
   }
 
   /** Server shutdown: every watch ends now (a stalled one is destroyed). */

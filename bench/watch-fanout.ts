@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { findByPlural } from '../api/resources.js';
 import { Client, resourcePath } from '../client/http.js';
 import { startTestApi } from '../testkit/api.js';
-import { defaultWatchLimits, type WatchLimits } from '../apiserver/watch-stream.js';
+import { batchWindowFor, defaultWatchLimits, type WatchLimits } from '../apiserver/watch-stream.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -195,7 +195,7 @@ async function startFloor(cert: string, key: string, eventBytes: number, window:
       pending += line;
       if (!scheduled) {
         scheduled = true;
-        const wait = lastWrite + Math.max(window.batchWindowMs, open.size / window.watchesPerWindowMs) - performance.now();
+        const wait = lastWrite + batchWindowFor(window, open.size) - performance.now();
         if (wait > 0) setTimeout(flush, wait);
         else setImmediate(flush);
       }
