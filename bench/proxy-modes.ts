@@ -146,9 +146,10 @@ async function main() {
         // Before a timed change: the session's cache reloaded, as it is between a proxy's syncs.
         const settle = async () => {
           const s = sessions.at(-1);
+          if (!s) return; // iptables mode, or nftables without the session: nothing to warm
           const state = (backend as NftablesBackend).applier?.state;
           const line = state && warmLine(state);
-          if (s && line) await s.warm(line);
+          if (line) await s.warm(line);
         };
         let backend: ProxyBackend = make();
         const { services, slices } = objects(n);
